@@ -1,0 +1,111 @@
+"""`latm run requests.jsonl -o results.jsonl`: the main job over a stream of requests."""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+
+from agents.llm.config import LLMConfig
+from agents.pipeline.bootstrap import open_services
+from agents.pipeline.config import PipelineConfig
+from agents.pipeline.run import read_done_ids, run_stream
+from agents.pipeline.summary import RunSummary
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the `run` subcommand."""
+    p = sub.add_parser("run", help="answer a JSONL stream of requests with cached or new tools",
+                       description="Each input line is {\"id\", \"input\", \"task\"?, \"target\"?}; "
+                                   "each output line is the answer, its route, LLM calls, tokens, "
+                                   "cost per role, latency and error.")
+    p.add_argument("requests", help="input JSONL file, or - for standard input")
+    p.add_argument("-o", "--output", required=True, help="results JSONL file (appended with --resume)")
+    add_pipeline_options(p)
+    p.add_argument("--resume", action="store_true", help="skip ids already answered in the output file")
+    p.add_argument("--summary-json", help="also write the summary as JSON to this file")
+    p.set_defaults(func=run_command)
+
+
+def add_pipeline_options(p: argparse.ArgumentParser) -> None:
+    """Options shared by `run` and `demo`."""
+    p.add_argument("--config", help="LLM endpoint config file (YAML/TOML); default $LATM_CONFIG")
+    p.add_argument("--store", default=None, help="tool cache SQLite file (default $LATM_STORE or .latm/tools.sqlite)")
+    p.add_argument("--users", type=int, default=2, help="tool-user replicas (default 2)")
+    p.add_argument("--solver-method", choices=["direct", "cot", "coc"], default="direct",
+                   help="how the solver answers requests no tool serves (default direct)")
+    p.add_argument("--address", default=None, help="Ray cluster address (default: local, or $RAY_ADDRESS)")
+    p.add_argument("--placement", action="store_true",
+                   help="place maker/tool users by the cluster's custom resources (cluster.yaml)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def pipeline_config(args: argparse.Namespace, **overrides) -> PipelineConfig:
+    """Build the pipeline configuration from command-line options."""
+    import os
+    config = PipelineConfig(store_path=args.store or os.environ.get("LATM_STORE", ".latm/tools.sqlite"),
+                            users=args.users, placement=args.placement, **overrides)
+    coordinator = config.coordinator.model_copy(update={"solver_method": args.solver_method})
+    return config.model_copy(update={"coordinator": coordinator})
+
+
+def run_command(args: argparse.Namespace) -> int:
+    """Read the requests, run them, write results, print the summary."""
+    source = sys.stdin if args.requests == "-" else open(args.requests, encoding="utf-8")
+    lines = source.readlines()
+    if source is not sys.stdin:
+        source.close()
+    skip = read_done_ids(args.output) if args.resume else set()
+    figures = asyncio.run(execute(lines, args, pipeline_config(args), skip, mode="a" if args.resume else "w"))
+    print_summary(figures)
+    if args.summary_json:
+        with open(args.summary_json, "w", encoding="utf-8") as fh:
+            json.dump(figures, fh, indent=2)
+    return 0
+
+
+async def execute(lines: list[str], args: argparse.Namespace, config: PipelineConfig,
+                  skip: set[str], mode: str = "w", on_result=None) -> dict:
+    """Start the agents, stream the lines through them, and return the summary figures."""
+    llm_config = LLMConfig.load(args.config)
+    bar = None if args.no_progress else progress_bar(len(lines) - len(skip))
+    with open(args.output, mode, encoding="utf-8") as out:
+        async with open_services(llm_config, config, args.address) as (services, llm_config):
+            def on_each(record: dict) -> None:
+                if bar is not None:
+                    bar.update(1)
+                    bar.set_postfix_str(f"{record.get('route')}")
+                if on_result:
+                    on_result(record)
+            summary, _ = await run_stream(lines, services, out, config.coordinator, skip_ids=skip,
+                                          on_result=on_each)
+    if bar is not None:
+        bar.close()
+    maker_model = llm_config.role("maker").model
+    return summary.figures(llm_config.prices, maker_model)
+
+
+def progress_bar(total: int):
+    """A progress bar on standard error (quiet when it is not a terminal)."""
+    from tqdm import tqdm
+    return tqdm(total=total, unit="req", file=sys.stderr, disable=not sys.stderr.isatty())
+
+
+def print_summary(figures: dict) -> None:
+    """The end-of-run summary, readable."""
+    acc = figures["accuracy"]
+    print("\n== latm run summary ==")
+    print(f"requests            {figures['requests']}  (bad lines {figures['bad_lines']}, errors {figures['errors']})")
+    print(f"accuracy            {'n/a' if acc is None else f'{acc:.1%}'} over {figures['scored']} with targets")
+    print(f"cache hit rate      {figures['cache_hit_rate']:.1%}  (solver answered {figures['solver_answers']})")
+    print(f"tools made          {figures['tools_made']}  (failed {figures['tools_failed']})")
+    for m in figures["made"]:
+        status = f"made {m['tool_id']}@{m['version']}" if m["ok"] else f"not made: {m['reason']}"
+        print(f"  - {m['task']}: {status}  [{m['samples']} samples, {m['tokens']} tokens]")
+    print(f"LLM calls/request   {figures['llm_calls_per_request']}  "
+          f"({figures['llm_calls_per_request_with_making']} including tool making)")
+    print(f"spend               ${figures['spend_usd']:.6f}  vs ${figures['all_maker_spend_usd']:.6f} "
+          f"if {figures['maker_model'] or 'the maker model'} answered every request")
+    for role, u in figures["spend_by_role"].items():
+        print(f"  - {role:<10} {u['calls']:>5} calls {u['prompt_tokens']:>8} in {u['completion_tokens']:>7} out"
+              f"  ${u['cost_usd']:.6f}")

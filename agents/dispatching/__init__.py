@@ -1,0 +1,1 @@
+"""Dispatch: find the stored tool for a request, cheaply, with a confidence."""

@@ -1,0 +1,1 @@
+"""Tool making: propose candidate tools with the maker model, verify them, wrap the winner."""

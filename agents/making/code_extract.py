@@ -1,0 +1,68 @@
+"""Pull a Python function out of a model's reply, tolerating the usual chat formatting."""
+from __future__ import annotations
+
+import ast
+import re
+
+_FENCE = re.compile(r"```(?:python|py)?[ \t]*\n(.*?)(?:```|$)", re.DOTALL | re.IGNORECASE)
+
+
+class CodeExtractionError(ValueError):
+    """The reply holds no usable definition of the requested function."""
+
+
+def extract_function(reply: str, entry: str) -> str:
+    """Return the source of the first code block (or the bare reply) that defines `entry`."""
+    blocks = [b for b in _FENCE.findall(reply) if b.strip()] or [reply]
+    last_error = f"no function named {entry!r} in the reply"
+    for block in blocks:
+        source = _trim_to_parseable(block.strip("\n"))
+        if source is None:
+            last_error = "the code does not parse as Python"
+            continue
+        tree = ast.parse(source)
+        if any(isinstance(n, ast.FunctionDef) and n.name == entry for n in tree.body):
+            return _drop_script_tail(tree, source)
+    raise CodeExtractionError(last_error)
+
+
+def _trim_to_parseable(source: str) -> str | None:
+    """Parse the block; if a trailing explanation breaks it, drop lines from the end until it parses."""
+    lines = source.splitlines()
+    for end in range(len(lines), 0, -1):
+        candidate = "\n".join(lines[:end])
+        try:
+            ast.parse(candidate)
+            return candidate
+        except SyntaxError:
+            continue
+    return None
+
+
+def _drop_script_tail(tree: ast.Module, source: str) -> str:
+    """Keep imports, definitions and constants; drop example calls and prints the model added."""
+    kept = [
+        node for node in tree.body
+        if isinstance(node, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.ClassDef, ast.Assign,
+                             ast.AnnAssign))
+        or (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant))
+    ]
+    lines = source.splitlines()
+    return "\n".join("\n".join(lines[n.lineno - 1:n.end_lineno]) for n in kept) + "\n"
+
+
+def function_signature(source: str, entry: str) -> str:
+    """The entry function's signature as text, e.g. 'solve(question: str) -> str'."""
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.FunctionDef) and node.name == entry:
+            returns = f" -> {ast.unparse(node.returns)}" if node.returns else ""
+            return f"{entry}({ast.unparse(node.args)}){returns}"
+    raise CodeExtractionError(f"no function named {entry!r}")
+
+
+def function_docstring(source: str, entry: str) -> str:
+    """The entry function's docstring, or empty."""
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.FunctionDef) and node.name == entry:
+            return ast.get_docstring(node) or ""
+    return ""

@@ -1,0 +1,233 @@
+"""The Maker agent: sample candidate tools from the maker model, keep the one that verifies best."""
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import re
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from agents.llm.client import LLMClient
+from agents.llm.config import LLMConfig
+from agents.making import prompts
+from agents.making.code_extract import (
+    CodeExtractionError, extract_function, function_docstring, function_signature)
+from bus.messages import MakeTool, ToolMade, Verdict, VerifyTool, new_request_id
+from store.tool_spec import Demo, Example, Provenance, ToolSpec
+
+VerifyFn = Callable[[VerifyTool], Awaitable[Verdict]]
+
+
+class MakerConfig(BaseModel):
+    """Budgets and knobs of sample-and-verify tool making."""
+
+    model_config = ConfigDict(extra="forbid")
+    samples_per_round: int = Field(default=4, ge=1, description="candidates drawn per round")
+    rounds: int = Field(default=3, ge=1, description="propose/feedback rounds per tool shape")
+    temperature: float = Field(default=0.8, ge=0, description="sampling temperature (> 0 for diversity)")
+    max_tokens: int = Field(default=700, ge=64, description="completion budget per candidate")
+    token_budget: int = Field(default=60000, ge=1000, description="total tokens one tool may cost")
+    accept_rate: float = Field(default=1.0, gt=0, le=1, description="validation pass rate to accept")
+    structured_fallback: bool = Field(default=True, description="try a structured tool if end-to-end fails")
+
+
+@dataclass
+class _Candidate:
+    """One proposed function and how it fared."""
+
+    code: str
+    reply: str
+    history: list[dict]
+    verdict: Verdict | None = None
+    problem: str = ""
+
+    @property
+    def score(self) -> tuple[int, int]:
+        return (self.verdict.passed, -len(self.code)) if self.verdict else (-1, 0)
+
+
+@dataclass
+class _Spend:
+    """Tokens and cost spent making one tool."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0
+    samples: int = 0
+    rounds: int = 0
+    model: str = ""
+    seen: set[str] = field(default_factory=set)
+
+    @property
+    def tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+
+class Maker:
+    """Makes one verified tool per MakeTool message, or says why it could not."""
+
+    handlers: ClassVar[dict] = {MakeTool: "make"}
+
+    def __init__(self, llm_config: LLMConfig, config: MakerConfig | None = None,
+                 verifier_replicas: int = 0, tool_timeout_s: float = 2.0,
+                 verify: VerifyFn | None = None) -> None:
+        self.llm = LLMClient(llm_config)
+        self.config = config or MakerConfig()
+        self._llm_config = llm_config
+        self._verifier_replicas = verifier_replicas
+        self._timeout_s = tool_timeout_s
+        self._verify = verify
+
+    async def start(self) -> None:
+        """Wire the verifier: actors when asked for (inside the runtime), else a local sandbox."""
+        if self._verify is not None:
+            return
+        if self._verifier_replicas > 0:
+            from agents.making.verifier_pool import VerifierPool
+            self._verify = VerifierPool(self._verifier_replicas, self._llm_config, self._timeout_s)
+        else:
+            from agents.making.verifier import Verifier
+            self._verify = Verifier(None, self._llm_config, self._timeout_s).verify
+
+    async def make(self, msg: MakeTool) -> ToolMade:
+        """Run sample-and-verify for end-to-end tools, then (optionally) structured ones."""
+        await self.start()
+        spend = _Spend()
+        shapes = ["end_to_end"] + (["structured"] if self.config.structured_fallback else [])
+        best: _Candidate | None = None
+        for shape in shapes:
+            winner, best_here = await self._make_shape(msg, shape, spend)
+            if winner is not None:
+                return self._made(msg, winner, shape, spend)
+            best = best_here if best is None or (best_here and best_here.score > best.score) else best
+            if spend.tokens >= self.config.token_budget:
+                break
+        return ToolMade(request_id=msg.request_id, trace_id=msg.trace_id, task=msg.task, ok=False,
+                        tool=None, samples=spend.samples, rounds=spend.rounds,
+                        prompt_tokens=spend.prompt_tokens, completion_tokens=spend.completion_tokens,
+                        cost_usd=spend.cost_usd, reason=_failure_reason(best, spend, self.config))
+
+    async def _make_shape(self, msg: MakeTool, shape: str,
+                          spend: _Spend) -> tuple[_Candidate | None, _Candidate | None]:
+        """Rounds of sampling for one tool shape; returns (accepted, best seen)."""
+        entry = "solve" if shape == "end_to_end" else "tool"
+        history = prompts.propose_messages(list(msg.train), entry, structured=shape == "structured")
+        best: _Candidate | None = None
+        for _ in range(self.config.rounds):
+            if spend.tokens >= self.config.token_budget:
+                break
+            spend.rounds += 1
+            candidates = await asyncio.gather(*(
+                self._sample(history, entry, spend, seed) for seed in range(self.config.samples_per_round)))
+            fresh = [c for c in candidates if c.problem == "" and _mark_new(c, spend)]
+            verdicts = await asyncio.gather(*(self._check(msg, c, entry, shape) for c in fresh))
+            for cand, verdict in zip(fresh, verdicts):
+                cand.verdict = verdict
+            ranked = sorted(candidates, key=lambda c: c.score, reverse=True)
+            round_best = ranked[0]
+            if best is None or round_best.score > best.score:
+                best = round_best
+            if round_best.verdict and self._accepted(msg, round_best.verdict):
+                return round_best, best
+            history = prompts.feedback_messages(round_best.history, round_best.reply,
+                                                _describe_failures(round_best))
+        return None, best
+
+    async def _sample(self, history: list[dict], entry: str, spend: _Spend, seed: int) -> _Candidate:
+        """Draw one candidate; a reply without a usable function is kept with its problem."""
+        completion = await self.llm.chat("maker", history, temperature=self.config.temperature,
+                                         max_tokens=self.config.max_tokens,
+                                         seed=seed + 1000 * spend.rounds)
+        rec = completion.record
+        spend.prompt_tokens += rec.prompt_tokens
+        spend.completion_tokens += rec.completion_tokens
+        spend.cost_usd += rec.cost_usd
+        spend.samples += 1
+        spend.model = rec.model
+        try:
+            code = extract_function(completion.text, entry)
+            return _Candidate(code=code, reply=completion.text, history=history)
+        except CodeExtractionError as exc:
+            return _Candidate(code="", reply=completion.text, history=history, problem=str(exc))
+
+    async def _check(self, msg: MakeTool, cand: _Candidate, entry: str, shape: str) -> Verdict:
+        """Verify a candidate on training and validation cases together."""
+        cases = list(msg.train) + list(msg.validation)
+        # A fresh id per candidate: the bus answers each request id once.
+        return await self._verify(VerifyTool(request_id=new_request_id(), trace_id=msg.trace_id,
+                                             task=msg.task, code=cand.code, entry=entry, shape=shape,
+                                             cases=cases))
+
+    def _accepted(self, msg: MakeTool, verdict: Verdict) -> bool:
+        """All training cases and enough held-out validation cases must pass."""
+        n_train = len(msg.train)
+        train_ok = all(c.ok for c in verdict.cases[:n_train])
+        held_out = verdict.cases[n_train:]
+        rate = sum(c.ok for c in held_out) / len(held_out) if held_out else 0.0
+        return train_ok and rate >= self.config.accept_rate
+
+    def _made(self, msg: MakeTool, cand: _Candidate, shape: str, spend: _Spend) -> ToolMade:
+        """Wrap the accepted candidate into a ToolSpec with demos and tests."""
+        entry = "solve" if shape == "end_to_end" else "tool"
+        n_train = len(msg.train)
+        demos = tuple(Demo(input=c.input, call=f"{entry}(...)", output=c.got or "")
+                      for c in cand.verdict.cases[:n_train])
+        spec = ToolSpec(
+            tool_id=slugify(msg.task), task=msg.task, entry=entry, shape=shape, code=cand.code,
+            signature=function_signature(cand.code, entry),
+            docstring=function_docstring(cand.code, entry) or _default_doc(msg),
+            demos=demos, tests=tuple(msg.validation),
+            provenance=Provenance(maker_model=spend.model, prompt_version=prompts.PROMPT_VERSION,
+                                  prompt_tokens=spend.prompt_tokens,
+                                  completion_tokens=spend.completion_tokens,
+                                  cost_usd=spend.cost_usd, samples=spend.samples,
+                                  rounds=spend.rounds, created_at=time.time()))
+        return ToolMade(request_id=msg.request_id, trace_id=msg.trace_id, task=msg.task, ok=True,
+                        tool=spec, samples=spend.samples, rounds=spend.rounds,
+                        prompt_tokens=spend.prompt_tokens, completion_tokens=spend.completion_tokens,
+                        cost_usd=spend.cost_usd, reason="")
+
+
+def _mark_new(cand: _Candidate, spend: _Spend) -> bool:
+    """Identical samples are verified once: mark the repeats as duplicates."""
+    digest = hashlib.sha256(cand.code.encode()).hexdigest()
+    if digest in spend.seen:
+        cand.problem = "duplicate of an earlier candidate"
+        return False
+    spend.seen.add(digest)
+    return True
+
+
+def _describe_failures(cand: _Candidate, limit: int = 3) -> str:
+    """Feedback text: what the candidate got wrong, trimmed to a few cases."""
+    if cand.verdict is None:
+        return f"Your reply could not be used: {cand.problem or 'no function found'}."
+    lines = []
+    for case in [c for c in cand.verdict.cases if not c.ok][:limit]:
+        question = case.input if len(case.input) < 400 else case.input[:400] + " ..."
+        outcome = f"raised {case.error}" if case.error else f"returned {case.got!r}"
+        lines.append(f"Question: {question}\nExpected: {case.expected!r}\nYour function {outcome}")
+    return "\n\n".join(lines) or "It passed the shown cases but failed held-out ones."
+
+
+def _failure_reason(best: _Candidate | None, spend: _Spend, config: MakerConfig) -> str:
+    """One line saying why making failed, for the run's records."""
+    budget = "token budget spent" if spend.tokens >= config.token_budget else "rounds exhausted"
+    if best is None or best.verdict is None:
+        return f"{budget}: no candidate ran ({best.problem if best else 'no samples'})"
+    return f"{budget}: best candidate passed {best.verdict.passed}/{best.verdict.total} cases"
+
+
+def _default_doc(msg: MakeTool) -> str:
+    """A retrieval-friendly description when the model wrote no docstring."""
+    sample = msg.train[0].input if msg.train else ""
+    return f"Solves {msg.task} questions such as: {sample[:300]}"
+
+
+def slugify(task: str) -> str:
+    """A tool id from a task name: lowercase words joined by underscores."""
+    return re.sub(r"[^a-z0-9]+", "_", task.lower()).strip("_") or "tool"

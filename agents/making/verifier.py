@@ -1,0 +1,92 @@
+"""The Verifier agent: run a candidate tool against labelled cases in the sandbox, case by case."""
+from __future__ import annotations
+
+import asyncio
+from typing import Any, ClassVar
+
+from agents.llm.client import LLMClient
+from agents.llm.config import LLMConfig
+from agents.llm.errors import LLMError
+from agents.sandbox import ForbiddenCode, Sandbox, SandboxConfig, check_code
+from agents.tasks.scoring import is_correct
+from agents.using.answers import render_value
+from agents.using.arguments import ArgumentError, extract_arguments
+from bus.messages import CaseResult, Verdict, VerifyTool
+
+
+class Verifier:
+    """Pure function of (code, cases) in effect: same inputs, same verdict."""
+
+    handlers: ClassVar[dict] = {VerifyTool: "verify"}
+
+    def __init__(self, sandbox_config: SandboxConfig | None = None,
+                 llm_config: LLMConfig | None = None, timeout_s: float = 2.0) -> None:
+        self.sandbox = Sandbox(sandbox_config)
+        self.llm = LLMClient(llm_config) if llm_config else None
+        self.timeout_s = timeout_s
+        self._started = False
+        self._start_lock = asyncio.Lock()
+
+    async def close(self) -> None:
+        """Stop the sandbox workers."""
+        if self._started:
+            await self.sandbox.close()
+
+    async def _ensure_sandbox(self) -> None:
+        """Start the worker pool on first use (inside whichever event loop calls us)."""
+        async with self._start_lock:
+            if not self._started:
+                await self.sandbox.start()
+                self._started = True
+
+    async def verify(self, msg: VerifyTool) -> Verdict:
+        """Run every case; a forbidden or broken tool fails all cases with the reason."""
+        try:
+            check_code(msg.code)
+        except ForbiddenCode as exc:
+            return _verdict(msg, [(None, f"forbidden: {exc}")] * len(msg.cases))
+        await self._ensure_sandbox()
+        arg_lists, problems = await self._arguments(msg)
+        runnable = [i for i, p in enumerate(problems) if p is None]
+        results = await self.sandbox.call_many(msg.code, msg.entry, [arg_lists[i] for i in runnable],
+                                               timeout_s=self.timeout_s)
+        outcomes: list[tuple[Any, str | None]] = [(None, p) for p in problems]
+        for i, res in zip(runnable, results):
+            outcomes[i] = (render_value(res.value), None) if res.ok else (None, _error_text(res))
+        return _verdict(msg, outcomes)
+
+    async def _arguments(self, msg: VerifyTool) -> tuple[list[list], list[str | None]]:
+        """Arguments per case: the raw text for end-to-end tools, model-extracted otherwise."""
+        if msg.shape == "end_to_end":
+            return [[c.input] for c in msg.cases], [None] * len(msg.cases)
+        if self.llm is None:
+            return [[] for _ in msg.cases], ["structured tools need an LLM to extract arguments"] * len(msg.cases)
+        from agents.making.code_extract import function_signature
+        signature = function_signature(msg.code, msg.entry)
+        found = await asyncio.gather(*(
+            extract_arguments(self.llm, c.input, msg.code, msg.entry, signature) for c in msg.cases),
+            return_exceptions=True)
+        args, problems = [], []
+        for item in found:
+            if isinstance(item, (ArgumentError, LLMError)):
+                args.append([]); problems.append(f"argument extraction failed: {item}")
+            elif isinstance(item, BaseException):
+                raise item
+            else:
+                args.append(item[0]); problems.append(None)
+        return args, problems
+
+
+def _error_text(res) -> str:
+    """A short description of a failed sandbox call."""
+    return f"{res.error}: {res.detail}"[:600]
+
+
+def _verdict(msg: VerifyTool, outcomes: list[tuple[str | None, str | None]]) -> Verdict:
+    """Score each outcome against its case's target with the task's answer rules."""
+    cases = []
+    for case, (got, error) in zip(msg.cases, outcomes):
+        ok = error is None and got is not None and is_correct(got, case.target, msg.task)
+        cases.append(CaseResult(input=case.input, expected=case.target, got=got, ok=ok, error=error))
+    return Verdict(request_id=msg.request_id, trace_id=msg.trace_id,
+                   passed=sum(c.ok for c in cases), total=len(cases), cases=cases)

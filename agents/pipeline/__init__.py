@@ -1,0 +1,1 @@
+"""The main job: route a stream of requests to cached tools, make new tools on misses."""

@@ -1,0 +1,184 @@
+"""The coordinator: each request goes to a cached tool, or through the new-task path to a maker."""
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from agents.pipeline.services import Services
+from agents.pipeline.task_groups import TaskGroup, TaskGroups
+from agents.using.usage import merge_usage
+from bus.messages import (
+    DispatchRequest, ErrorInfo, MakeTool, RoleUsage, SolveRequest, ToolAnswer, ToolMade, UseTool)
+
+
+class CoordinatorConfig(BaseModel):
+    """How many examples make a tool, who answers misses, when a tool is pulled."""
+
+    model_config = ConfigDict(extra="forbid")
+    train_examples: int = Field(default=3, ge=1, description="examples shown to the maker")
+    validation_examples: int = Field(default=3, ge=1, description="held-out examples a tool must pass")
+    min_examples: int = Field(default=2, ge=2, description="fewest examples worth a try when input ends")
+    solver_method: Literal["direct", "cot", "coc"] = Field(default="direct", description="how the solver answers")
+    quarantine_after: int = Field(default=20, ge=1, description="uses before a failing tool may be pulled")
+    quarantine_rate: float = Field(default=0.5, gt=0, le=1, description="failure share that pulls a tool")
+
+    @property
+    def needed(self) -> int:
+        return self.train_examples + self.validation_examples
+
+
+class Coordinator:
+    """Owns the run's task groups; every request gets exactly one ToolAnswer, never an exception."""
+
+    def __init__(self, services: Services, config: CoordinatorConfig | None = None) -> None:
+        self.services = services
+        self.config = config or CoordinatorConfig()
+        self.groups = TaskGroups()
+        self.made: list[ToolMade] = []
+        self._making: set[asyncio.Task] = set()
+        self._changed = asyncio.Condition()
+
+    async def answer(self, req) -> ToolAnswer:
+        """Answer one ToolRequest; failures become an error answer for that request alone."""
+        start = time.perf_counter()
+        try:
+            answer = await self._route(req)
+        except Exception as exc:  # an agent or the runtime failed: this request gets the error
+            answer = _error(req, "internal", f"{type(exc).__name__}: {exc}"[:500])
+        return answer.model_copy(update={"latency_s": time.perf_counter() - start})
+
+    async def _route(self, req) -> ToolAnswer:
+        found = await self.services.dispatch(DispatchRequest(
+            request_id=req.request_id, trace_id=req.trace_id, text=req.text, task=req.task))
+        if found.tool_id:
+            return await self._use(req, found.tool_id, found.tool_version, found.confidence, found.usage)
+        group = self.groups.get(req.text, req.task)
+        while True:
+            if group.state == "ready":
+                return await self._use(req, group.tool.tool_id, group.tool.version, 1.0, found.usage, group)
+            if group.state == "failed":
+                return await self._solve(req, found.usage)
+            if group.state == "making":
+                await group.made.wait()
+                continue
+            if req.target and group.add_example(req.text, req.target, self.config.needed):
+                self._start_making(group)
+                continue
+            if req.target:
+                await self._wait_for_change()  # a labelled request waits to be answered by the tool
+                continue
+            if len(group.examples) + group.pending_labels < self.config.needed:
+                return await self._label_with_solver(req, group, found.usage)
+            await self._wait_for_change()
+
+    async def _label_with_solver(self, req, group: TaskGroup, usage: list[RoleUsage]) -> ToolAnswer:
+        """No target: the solver answers, and its answer becomes one of the group's examples."""
+        group.pending_labels += 1
+        try:
+            answer = await self._solve(req, usage)
+        finally:
+            group.pending_labels -= 1
+        if group.add_example(req.text, answer.answer, self.config.needed):
+            self._start_making(group)
+        await self._notify()
+        return answer
+
+    def _start_making(self, group: TaskGroup) -> None:
+        """Hand the group's examples to the maker in the background."""
+        group.state = "making"
+        task = asyncio.ensure_future(self._make(group))
+        self._making.add(task)
+        task.add_done_callback(self._making.discard)
+
+    async def _make(self, group: TaskGroup) -> None:
+        k = min(self.config.train_examples, max(1, len(group.examples) // 2))
+        msg = MakeTool(task=group.key, train=group.examples[:k], validation=group.examples[k:])
+        try:
+            made = await self.services.make(msg)
+        except Exception as exc:  # the maker died or the runtime failed: record, answer by solver
+            made = ToolMade(request_id=msg.request_id, task=group.key, ok=False,
+                            reason=f"maker failed: {type(exc).__name__}: {exc}"[:500])
+        self.made.append(made)
+        if made.ok and made.tool is not None:
+            self.services.store.put(made.tool)
+            group.finish(made.tool)
+        else:
+            group.finish(None, made.reason)
+        await self._notify()
+
+    async def flush_collecting(self) -> None:
+        """Input ended or stalled: make tools from what groups have, or send them to the solver."""
+        for group in self.groups.all():
+            if group.state != "collecting":
+                continue
+            if len(group.examples) >= self.config.min_examples:
+                self._start_making(group)
+            else:
+                group.finish(None, f"only {len(group.examples)} labelled example(s)")
+        await self._notify()
+
+    async def drain(self) -> None:
+        """Wait for every tool being made."""
+        while self._making:
+            await asyncio.gather(*list(self._making), return_exceptions=True)
+
+    async def _use(self, req, tool_id: str, version: str, confidence: float,
+                   usage: list[RoleUsage], group: TaskGroup | None = None) -> ToolAnswer:
+        """Answer with the tool; on tool failure fall back to the solver and note tool health."""
+        used = await self.services.use(UseTool(request_id=req.request_id, trace_id=req.trace_id,
+                                               text=req.text, task=req.task, tool_id=tool_id,
+                                               tool_version=version, confidence=confidence))
+        group = group or self.groups.get(req.text, req.task)
+        group.tool_uses += 1
+        if used.route == "tool":
+            return _with_usage(used, merge_usage(usage, used.usage))
+        group.tool_failures += 1
+        self._maybe_quarantine(group, tool_id)
+        fallback = await self._solve(req, merge_usage(usage, used.usage))
+        return fallback.model_copy(update={"tool_id": tool_id, "tool_version": version})
+
+    def _maybe_quarantine(self, group: TaskGroup, tool_id: str) -> None:
+        """A tool failing on most requests is pulled from service; its kind goes to the solver."""
+        cfg = self.config
+        if group.tool_uses >= cfg.quarantine_after and \
+                group.tool_failures / group.tool_uses >= cfg.quarantine_rate:
+            self.services.store.set_status(tool_id, "quarantined")
+            group.finish(None, f"tool {tool_id} quarantined after {group.tool_failures} failures")
+
+    async def _solve(self, req, usage: list[RoleUsage]) -> ToolAnswer:
+        """The solver role answers directly (no tool)."""
+        solved = await self.services.solve(SolveRequest(
+            request_id=req.request_id, trace_id=req.trace_id, question=req.text,
+            method=self.config.solver_method))
+        solver_usage = solved.usage or [RoleUsage(
+            role="solver", calls=solved.llm_calls, prompt_tokens=solved.prompt_tokens,
+            completion_tokens=solved.completion_tokens, cost_usd=solved.cost_usd)]
+        answer = ToolAnswer(request_id=req.request_id, trace_id=req.trace_id, answer=solved.answer,
+                            route="solver" if solved.answer is not None else "error",
+                            error=solved.error if solved.answer is None else None)
+        return _with_usage(answer, merge_usage(usage, solver_usage))
+
+    async def _wait_for_change(self) -> None:
+        async with self._changed:
+            await self._changed.wait()
+
+    async def _notify(self) -> None:
+        async with self._changed:
+            self._changed.notify_all()
+
+
+def _with_usage(answer: ToolAnswer, usage: list[RoleUsage]) -> ToolAnswer:
+    """Set the per-role usage and the totals derived from it."""
+    return answer.model_copy(update={
+        "usage": usage, "llm_calls": sum(u.calls for u in usage),
+        "prompt_tokens": sum(u.prompt_tokens for u in usage),
+        "completion_tokens": sum(u.completion_tokens for u in usage),
+        "cost_usd": sum(u.cost_usd for u in usage)})
+
+
+def _error(req, code: str, message: str) -> ToolAnswer:
+    return ToolAnswer(request_id=req.request_id, trace_id=req.trace_id, route="error",
+                      error=ErrorInfo(code=code, message=message))

@@ -1,0 +1,42 @@
+"""The agents as plain objects in this process: the same flow without Ray, for tests and tools."""
+from __future__ import annotations
+
+from agents.dispatching.dispatcher import Dispatcher
+from agents.lmulator.agent import LMulatorAgent
+from agents.llm.config import LLMConfig
+from agents.making.maker import Maker
+from agents.pipeline.config import PipelineConfig
+from agents.using.tool_user import ToolUser
+from bus.messages import (
+    DispatchRequest, Dispatched, MakeTool, SolveAnswer, SolveRequest, ToolAnswer, ToolMade, UseTool)
+from store.tool_store import ToolStore
+
+
+class LocalServices:
+    """One instance of each agent, called directly; verification runs in this process's sandbox."""
+
+    def __init__(self, llm_config: LLMConfig, config: PipelineConfig) -> None:
+        self.store = ToolStore(config.store_path)
+        self.dispatcher = Dispatcher(config.store_path, llm_config, config.dispatcher)
+        self.user = ToolUser(config.store_path, llm_config, None, config.tool_timeout_s)
+        self.maker = Maker(llm_config, config.maker, 0, config.tool_timeout_s)
+        self.solver = LMulatorAgent(llm_config)
+
+    async def dispatch(self, msg: DispatchRequest) -> Dispatched:
+        return await self.dispatcher.dispatch(msg)
+
+    async def use(self, msg: UseTool) -> ToolAnswer:
+        return await self.user.use(msg)
+
+    async def make(self, msg: MakeTool) -> ToolMade:
+        return await self.maker.make(msg)
+
+    async def solve(self, msg: SolveRequest) -> SolveAnswer:
+        return await self.solver.solve(msg)
+
+    async def close(self) -> None:
+        await self.user.close()
+        for agent in (self.maker, self.solver):
+            closer = getattr(agent, "close", None)
+            if closer:
+                await closer()

@@ -1,0 +1,22 @@
+"""The agent endpoints the coordinator talks to, behind one small interface."""
+from __future__ import annotations
+
+from typing import Protocol
+
+from bus.messages import (
+    DispatchRequest, Dispatched, MakeTool, SolveAnswer, SolveRequest, ToolAnswer, ToolMade, UseTool)
+from store.tool_store import ToolStore
+
+
+class Services(Protocol):
+    """What the coordinator needs: the four agent roles and the store it writes tools to."""
+
+    store: ToolStore
+
+    async def dispatch(self, msg: DispatchRequest) -> Dispatched: ...
+
+    async def use(self, msg: UseTool) -> ToolAnswer: ...
+
+    async def make(self, msg: MakeTool) -> ToolMade: ...
+
+    async def solve(self, msg: SolveRequest) -> SolveAnswer: ...

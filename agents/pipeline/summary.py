@@ -1,0 +1,94 @@
+"""The end-of-run summary: accuracy, cache hits, tools made, LLM calls, spend and what it saved."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from agents.llm.prices import PriceTable
+from bus.messages import RoleUsage, ToolAnswer, ToolMade
+from agents.using.usage import merge_usage
+
+
+@dataclass
+class RunSummary:
+    """Accumulates results as they stream out; `figures()` is the final report."""
+
+    requests: int = 0
+    errors: int = 0
+    bad_lines: int = 0
+    with_target: int = 0
+    correct: int = 0
+    tool_answers: int = 0
+    solver_answers: int = 0
+    llm_calls: int = 0
+    request_chars: int = 0
+    usage: list[RoleUsage] = field(default_factory=list)
+    made: list[ToolMade] = field(default_factory=list)
+    latency_total_s: float = 0.0
+
+    def add(self, text: str, answer: ToolAnswer, correct: bool | None) -> None:
+        """Count one answered request."""
+        self.requests += 1
+        self.request_chars += len(text)
+        self.errors += answer.route == "error"
+        self.tool_answers += answer.route == "tool"
+        self.solver_answers += answer.route == "solver"
+        self.llm_calls += answer.llm_calls
+        self.latency_total_s += answer.latency_s
+        self.usage = merge_usage(self.usage, answer.usage)
+        if correct is not None:
+            self.with_target += 1
+            self.correct += correct
+
+    def add_bad_line(self) -> None:
+        self.bad_lines += 1
+
+    def spend_by_role(self) -> dict[str, dict]:
+        """Per-role calls, tokens and cost, with tool making shown as the maker role."""
+        making = [RoleUsage(role="maker", model=m.tool.provenance.maker_model if m.tool else "",
+                            calls=m.samples, prompt_tokens=m.prompt_tokens,
+                            completion_tokens=m.completion_tokens, cost_usd=m.cost_usd)
+                  for m in self.made]
+        return {u.role: u.model_dump(exclude={"role"}) for u in merge_usage(self.usage, making)}
+
+    def all_maker_cost(self, prices: PriceTable, maker_model: str) -> float:
+        """Estimated spend had the maker's model answered every request directly.
+
+        Each request is priced like one solver call: the run's mean solver prompt and completion
+        sizes when the solver was used, else the request's own length (about 4 characters a
+        token) plus a short instruction and a short answer.
+        """
+        solver = next((u for u in self.usage if u.role == "solver" and u.calls), None)
+        if solver:
+            prompt = solver.prompt_tokens / solver.calls * self.requests
+            completion = solver.completion_tokens / solver.calls * self.requests
+        else:
+            prompt = self.request_chars / 4 + 60 * self.requests
+            completion = 32 * self.requests
+        return prices.cost(maker_model, int(prompt), int(completion))[0]
+
+    def figures(self, prices: PriceTable, maker_model: str) -> dict:
+        """Everything the run reports at the end, as plain numbers."""
+        n = max(self.requests, 1)
+        spend = self.spend_by_role()
+        total_cost = sum(r["cost_usd"] for r in spend.values())
+        making_calls = sum(m.samples for m in self.made)
+        return {
+            "requests": self.requests, "bad_lines": self.bad_lines, "errors": self.errors,
+            "accuracy": round(self.correct / self.with_target, 4) if self.with_target else None,
+            "scored": self.with_target,
+            "cache_hit_rate": round(self.tool_answers / n, 4),
+            "solver_answers": self.solver_answers,
+            "tools_made": sum(m.ok for m in self.made),
+            "tools_failed": sum(not m.ok for m in self.made),
+            "llm_calls_per_request": round(self.llm_calls / n, 4),
+            "llm_calls_per_request_with_making": round((self.llm_calls + making_calls) / n, 4),
+            "mean_latency_s": round(self.latency_total_s / n, 4),
+            "spend_usd": round(total_cost, 6),
+            "spend_by_role": spend,
+            "all_maker_spend_usd": round(self.all_maker_cost(prices, maker_model), 6),
+            "maker_model": maker_model,
+            "made": [{"task": m.task, "ok": m.ok, "samples": m.samples, "rounds": m.rounds,
+                      "tokens": m.prompt_tokens + m.completion_tokens, "reason": m.reason,
+                      "tool_id": m.tool.tool_id if m.tool else None,
+                      "version": m.tool.version if m.tool else None} for m in self.made],
+        }

@@ -1,0 +1,54 @@
+"""Typed outcome of one sandboxed call, and the sandbox's typed errors."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
+
+ErrorKind = Literal["timeout", "memory", "forbidden", "tool_error", "invalid_output", "rejected"]
+ERROR_KINDS: tuple[str, ...] = ("timeout", "memory", "forbidden", "tool_error", "invalid_output", "rejected")
+
+
+# A slotted dataclass, not a pydantic model: batches build tens of thousands of these per second
+# and pydantic construction alone would cost more than the call it describes.
+@dataclass(frozen=True, slots=True)
+class CallResult:
+    """One call's result: `value` when ok, else an error kind and a human-readable detail."""
+
+    ok: bool
+    value: Any = None
+    error: ErrorKind | None = None
+    detail: str = ""
+
+    @classmethod
+    def success(cls, value: Any) -> "CallResult":
+        """A successful call returning a JSON-safe value."""
+        return cls(True, value, None, "")
+
+    @classmethod
+    def failure(cls, error: ErrorKind, detail: str) -> "CallResult":
+        """A failed call with its error kind and an explanation."""
+        return cls(False, None, error, detail)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain dict form (JSON/msgpack-safe) for messages and logs."""
+        return asdict(self)
+
+
+class SandboxError(Exception):
+    """Base class of the sandbox's own errors (never raised for a tool's misbehaviour)."""
+
+
+class ForbiddenCode(SandboxError):
+    """The AST check refused the code; the message names the line and what to change."""
+
+
+class SandboxInsecureError(SandboxError):
+    """Isolation layers are missing and the user did not opt in to running without them."""
+
+
+class SandboxClosedError(SandboxError):
+    """The sandbox was used after close(); create a new Sandbox or use `async with Sandbox()`."""
+
+
+class WorkerStartError(SandboxError):
+    """A worker process could not start or set up its isolation."""

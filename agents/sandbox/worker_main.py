@@ -1,0 +1,243 @@
+"""Trusted bootstrap of one isolated worker: set up isolation, then serve length-prefixed msgpack frames."""
+# Runs as `python -I -S worker_main.py SETTINGS_JSON` with an empty environment; stdlib + msgpack only.
+import json
+import mmap
+import os
+import struct
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ERROR_CODES = {"timeout": 1, "memory": 2, "forbidden": 3, "tool_error": 4, "invalid_output": 5, "rejected": 6}
+PROGRESS = struct.Struct("<qd")  # index of the running call (-1: loading code), its start time
+FLUSH_EVERY_S = 0.05  # stream partial results so a later kill loses at most this much work
+MAX_DETAIL = 2000
+
+
+def _bootstrap_imports(settings):
+    """Import what the worker needs while the filesystem is still visible, then forget the paths."""
+    added = [HERE] + list(settings["paths"])
+    sys.path[:0] = added
+    import msgpack  # noqa: F401
+    try:
+        import pyseccomp
+    except (ImportError, OSError):
+        pyseccomp = None
+    import isolation
+    import policy
+    import worker_guards
+    for name in policy.PRELOAD_MODULES:
+        try:
+            __import__(name)
+        except ImportError:
+            pass
+    del sys.path[:len(added)]
+    return msgpack, pyseccomp, isolation, worker_guards
+
+
+class Channel:
+    """Frames on the protocol pipe: 4-byte big-endian length, then one msgpack value."""
+
+    def __init__(self, msgpack, rfd, wfd):
+        self.rfd, self.wfd = rfd, wfd
+        self.unpackb = msgpack.unpackb
+        self.packb = msgpack.packb
+
+    def read(self):
+        """Block for the next frame from the host; EOF ends the worker."""
+        size = int.from_bytes(self._exact(4), "big")
+        return self.unpackb(self._exact(size), raw=False)
+
+    def _exact(self, n):
+        """Read exactly n bytes."""
+        chunks, got = [], 0
+        while got < n:
+            chunk = os.read(self.rfd, min(n - got, 1 << 20))
+            if not chunk:
+                raise EOFError("host closed the protocol pipe")
+            chunks.append(chunk)
+            got += len(chunk)
+        return b"".join(chunks)
+
+    def write_raw(self, body):
+        """Send one already-encoded frame body."""
+        data = memoryview(len(body).to_bytes(4, "big") + body)
+        while data:
+            data = data[os.write(self.wfd, data):]
+
+    def write(self, value):
+        """Send one value."""
+        self.write_raw(self.packb(value))
+
+
+def _array_header(n):
+    """msgpack array header for n items (the results list is assembled from pre-packed items)."""
+    if n < 16:
+        return bytes([0x90 | n])
+    if n < 65536:
+        return b"\xdc" + n.to_bytes(2, "big")
+    return b"\xdd" + n.to_bytes(4, "big")
+
+
+class Worker:
+    """The serving loop: load tools by hash, run batches of calls, answer with per-call results."""
+
+    def __init__(self, msgpack, guards, channel, progress, settings):
+        self.guards, self.channel, self.progress = guards, channel, progress
+        self.packer = msgpack.Packer(use_bin_type=True)
+        self.max_value = settings["max_value_bytes"]
+        self.checked = settings["ast_check"]
+        self.tools = {}  # hash -> (callable namespace, None) or (None, (code, detail))
+        self.module_cache = {}
+        self.head_ok = b"\x92\x00"
+        self.packb = msgpack.packb
+
+    def host_call(self, payload):
+        """Ask the host a question and block for the answer (the host pauses the deadline meanwhile)."""
+        if type(payload) is not dict:
+            raise TypeError("host_call takes a dict payload")
+        why = self.guards.json_safety_problem(payload)
+        if why:
+            raise TypeError(f"host_call payload is not JSON-safe: {why}")
+        self.channel.write(["cb", payload])
+        reply = self.channel.read()
+        if not (isinstance(reply, list) and len(reply) == 4 and reply[0] == "cbr"):
+            raise EOFError("unexpected frame while waiting for host_call reply")
+        if not reply[1]:
+            raise self.guards.HostCallError(reply[3])
+        return reply[2]
+
+    def load(self, key, code):
+        """Compile and execute the tool's module body once; remember the namespace or the error."""
+        import linecache
+        filename = f"<tool {key[:12]}>"
+        linecache.cache[filename] = (len(code), None, code.splitlines(True), filename)
+        if self.checked:
+            namespace = {"__builtins__": self.guards.restricted_builtins(self.host_call, self.module_cache)}
+        else:
+            namespace = {"host_call": self.host_call, "HostCallError": self.guards.HostCallError}
+        namespace["__name__"] = "latm_tool"
+        self.progress(-1)
+        try:
+            exec(compile(code, filename, "exec"), namespace)
+        except BaseException as exc:  # the tool's failure, whatever it raised, is a result
+            self.tools[key] = (None, self.classify(exc, skip_frames=1))
+            return
+        self.tools[key] = (namespace, None)
+
+    def classify(self, exc, skip_frames=1):
+        """Map an exception raised by tool code to (error code, trimmed traceback)."""
+        guards = self.guards
+        if isinstance(exc, MemoryError):
+            return ERROR_CODES["memory"], "MemoryError: the tool exceeded the sandbox memory limit"
+        if isinstance(exc, (guards.ForbiddenOperation, ImportError, PermissionError)):
+            code = ERROR_CODES["forbidden"]
+        else:
+            code = ERROR_CODES["tool_error"]
+        try:
+            import traceback
+            tb = exc.__traceback__
+            for _ in range(skip_frames):
+                tb = tb.tb_next if tb is not None else None
+            text = "".join(traceback.format_exception(type(exc), exc, tb, limit=-8))
+        except BaseException:
+            text = f"{type(exc).__name__} (its message could not be formatted)"
+        if len(text) > MAX_DETAIL:
+            text = "..." + text[-MAX_DETAIL:]
+        return code, text.rstrip()
+
+    def encode_value(self, value):
+        """Pack one return value, or explain why it cannot cross the pipe."""
+        why = self.guards.json_safety_problem(value)
+        if why is None:
+            try:
+                packed = self.packer.pack(value)
+            except (TypeError, ValueError, OverflowError) as exc:
+                why = f"value cannot be encoded: {exc}"
+            else:
+                if len(packed) <= self.max_value:
+                    return self.head_ok + packed
+                why = f"return value is {len(packed)} bytes; the limit is {self.max_value}"
+        return self.packb([ERROR_CODES["invalid_output"], why])
+
+    def run(self, key, code, entry, arg_lists):
+        """Run one batch; results stream back in 'part' frames and end with a 'done' frame."""
+        if key not in self.tools:
+            if code is None:
+                return self.finish([self.packb([ERROR_CODES["rejected"], "internal: tool not loaded"])] * len(arg_lists))
+            self.load(key, code)
+        namespace, load_error = self.tools[key]
+        if load_error is None:
+            fn = namespace.get(entry)
+            if not callable(fn):
+                load_error = (ERROR_CODES["tool_error"], f"entry {entry!r} is not a function defined by the code")
+        if load_error is not None:
+            return self.finish([self.packb(list(load_error))] * len(arg_lists))
+        out, progress, clock, last_flush = [], self.progress, time.monotonic, time.monotonic()
+        for index, args in enumerate(arg_lists):
+            started = clock()
+            progress(index, started)
+            try:
+                value = fn(*args)
+            except BaseException as exc:  # one bad call never stops the batch
+                out.append(self.packb(list(self.classify(exc))))
+                continue
+            out.append(self.encode_value(value))
+            if started - last_flush > FLUSH_EVERY_S:
+                self.channel.write_raw(b"\x92\xa4part" + _array_header(len(out)) + b"".join(out))
+                out, last_flush = [], started
+        self.finish(out)
+
+    def finish(self, out):
+        """Send the last results of the batch."""
+        self.progress(-2)
+        self.channel.write_raw(b"\x92\xa4done" + _array_header(len(out)) + b"".join(out))
+
+    def serve(self):
+        """Answer frames until the host says exit or closes the pipe."""
+        while True:
+            frame = self.channel.read()
+            if frame[0] == "run":
+                _, key, code, entry, arg_lists = frame
+                self.run(key, code, entry, arg_lists)
+            elif frame[0] == "exit":
+                return
+
+
+def main():
+    """Set up isolation, say hello with the active layers, serve."""
+    settings = json.loads(sys.argv[1])
+    msgpack, pyseccomp, isolation, guards = _bootstrap_imports(settings)
+    shared = mmap.mmap(settings["progress_fd"], PROGRESS.size)
+    os.close(settings["progress_fd"])
+    # Move the protocol pipe to unpredictable high descriptors, out of the tool's way.
+    salt = int.from_bytes(os.urandom(2), "big") % 700
+    rfd, wfd = 200 + salt, 201 + salt
+    os.dup2(settings["rfd"], rfd)
+    os.dup2(settings["wfd"], wfd)
+    os.close(settings["rfd"])
+    os.close(settings["wfd"])
+    channel = Channel(msgpack, rfd, wfd)
+    try:
+        layers = isolation.isolate(settings, settings["jail"], pyseccomp)
+    except BaseException as exc:
+        channel.write(["fatal", f"isolation setup failed: {type(exc).__name__}: {exc}"])
+        return 3
+    del isolation, pyseccomp
+
+    def progress(index, started=0.0, _pack=PROGRESS.pack_into, _clock=time.monotonic):
+        _pack(shared, 0, index, started or _clock())
+
+    worker = Worker(msgpack, guards, channel, progress, settings)
+    channel.write(["hello", layers, os.getpid()])
+    try:
+        worker.serve()
+    except (EOFError, OSError):
+        return 0
+    return 0
+
+
+if __name__ == "__main__":
+    code = main()
+    sys.stdout.flush()
+    os._exit(code)

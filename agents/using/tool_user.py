@@ -1,0 +1,118 @@
+"""The ToolUser agent: answer a request with a stored tool, in the sandbox, and record tool health."""
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import ClassVar
+
+from agents.llm.client import LLMClient
+from agents.llm.config import LLMConfig
+from agents.llm.errors import LLMError
+from agents.sandbox import Sandbox, SandboxConfig
+from agents.using.answers import render_value
+from agents.using.arguments import ArgumentError, extract_arguments
+from agents.using.coalescer import CallCoalescer
+from agents.using.usage import usage_of
+from bus.messages import ErrorInfo, ToolAnswer, UseTool
+from store.tool_spec import ToolSpec
+from store.tool_store import ToolStore
+
+
+class ToolUser:
+    """One replica of the cheap tool-using agent; many run side by side."""
+
+    handlers: ClassVar[dict] = {UseTool: "use"}
+
+    def __init__(self, store_path: str, llm_config: LLMConfig | None = None,
+                 sandbox_config: SandboxConfig | None = None, timeout_s: float = 2.0,
+                 stats_flush_every: int = 200) -> None:
+        self.store = ToolStore(store_path)
+        self.llm = LLMClient(llm_config) if llm_config else None
+        self.sandbox = Sandbox(sandbox_config)
+        self.calls = CallCoalescer(self.sandbox, timeout_s)
+        self._specs: dict[tuple[str, str], ToolSpec] = {}  # versions are immutable: cache forever
+        self._health: dict[tuple[str, str], list[int]] = {}
+        self._pending_health = 0
+        self._flush_every = stats_flush_every
+        self._flushed_at = time.monotonic()
+        self._started: asyncio.Task | None = None
+
+    async def use(self, msg: UseTool) -> ToolAnswer:
+        """Call the tool on the request; any failure becomes a typed error answer."""
+        start = time.perf_counter()
+        await self.start()
+        spec = self._spec(msg.tool_id, msg.tool_version)
+        if spec is None:
+            return self._answer(msg, start, error=ErrorInfo(
+                code="tool_missing", message=f"tool {msg.tool_id}@{msg.tool_version} is not in the store"))
+        records = []
+        try:
+            args = [msg.text]
+            if spec.shape == "structured":
+                if self.llm is None:
+                    raise ArgumentError("structured tools need the user role's LLM")
+                args, record = await extract_arguments(self.llm, msg.text, spec.code, spec.entry,
+                                                       spec.signature)
+                records.append(record)
+        except (ArgumentError, LLMError) as exc:
+            self._note_health(spec, ok=False)
+            return self._answer(msg, start, records=records,
+                                error=ErrorInfo(code="argument_extraction", message=str(exc)[:500]))
+        result = await self.calls.call(spec.code, spec.entry, args)
+        self._note_health(spec, ok=result.ok)
+        if not result.ok:
+            return self._answer(msg, start, records=records, error=ErrorInfo(
+                code=f"tool_{result.error}", message=result.detail[:500]))
+        return self._answer(msg, start, answer=render_value(result.value), records=records)
+
+    async def start(self) -> None:
+        """Start the sandbox pool once, inside the serving event loop."""
+        if self._started is None:
+            self._started = asyncio.ensure_future(self.sandbox.start())
+        await asyncio.shield(self._started)
+
+    async def close(self) -> None:
+        """Write pending tool health and stop the sandbox workers."""
+        self.flush_health()
+        await self.sandbox.close()
+
+    def _spec(self, tool_id: str, version: str) -> ToolSpec | None:
+        key = (tool_id, version)
+        if key not in self._specs:
+            spec = self.store.get(tool_id, version)
+            if spec is None:
+                return None
+            self._specs[key] = spec
+        return self._specs[key]
+
+    def _note_health(self, spec: ToolSpec, ok: bool) -> None:
+        """Count uses and failures; write them to the store in batches, not per call."""
+        counts = self._health.setdefault((spec.tool_id, spec.version), [0, 0])
+        counts[0] += 1
+        counts[1] += 0 if ok else 1
+        self._pending_health += 1
+        if self._pending_health >= self._flush_every or time.monotonic() - self._flushed_at > 2.0:
+            self.flush_health()
+
+    def flush_health(self) -> None:
+        """Write accumulated use/failure counts to the store."""
+        for (tool_id, version), (uses, failures) in self._health.items():
+            if uses - failures:
+                self.store.record_use(tool_id, version, ok=True, n=uses - failures)
+            if failures:
+                self.store.record_use(tool_id, version, ok=False, n=failures)
+        self._health.clear()
+        self._pending_health = 0
+        self._flushed_at = time.monotonic()
+
+    def _answer(self, msg: UseTool, start: float, answer: str | None = None, records=(),
+                error: ErrorInfo | None = None) -> ToolAnswer:
+        usage = usage_of(records)
+        return ToolAnswer(
+            request_id=msg.request_id, trace_id=msg.trace_id, answer=answer,
+            route="error" if error else "tool", tool_id=msg.tool_id, tool_version=msg.tool_version,
+            confidence=msg.confidence, llm_calls=sum(u.calls for u in usage),
+            prompt_tokens=sum(u.prompt_tokens for u in usage),
+            completion_tokens=sum(u.completion_tokens for u in usage),
+            cost_usd=sum(u.cost_usd for u in usage), latency_s=time.perf_counter() - start,
+            usage=usage, error=error)

@@ -1,0 +1,98 @@
+"""The tool-maker paper's protocol on its six tasks, through the real pipeline and configured endpoints.
+
+Per task: items 0-2 go to the maker as training examples, items 5-7 are the validation (unit-test)
+cases, items 10-249 are the test set. The six example requests of each task carry their targets and
+start the new-task path; the test requests follow (targets are used only for scoring) and are
+answered by the tool when one is made and verified, else by the solver.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import io
+import json
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from agents.llm.config import LLMConfig  # noqa: E402
+from agents.making.maker import MakerConfig  # noqa: E402
+from agents.pipeline.bootstrap import open_services  # noqa: E402
+from agents.pipeline.config import PipelineConfig  # noqa: E402
+from agents.pipeline.run import run_stream  # noqa: E402
+from agents.tasks.bbh import PAPER_TASKS, paper_split  # noqa: E402
+
+def request_lines(tasks: list[str], limit: int | None) -> list[str]:
+    """Example requests of every task first (with targets), then the test requests."""
+    examples, tests = [], []
+    for task in tasks:
+        split = paper_split(task)
+        for i, ex in enumerate(list(split.train[:3]) + list(split.validation[:3])):
+            examples.append({"id": f"{task}/ex{i}", "input": ex.input, "task": task, "target": ex.target})
+        for i, ex in enumerate(split.test[:limit]):
+            tests.append({"id": f"{task}/t{i}", "input": ex.input, "task": task, "target": ex.target})
+    return [json.dumps(r) for r in examples + tests]
+
+
+async def run(args: argparse.Namespace) -> tuple[dict, list[dict]]:
+    store = Path(tempfile.mkdtemp()) / "tools.sqlite"
+    maker = MakerConfig(samples_per_round=args.samples, rounds=args.rounds)
+    config = PipelineConfig(store_path=str(store), users=2, maker=maker)
+    out = io.StringIO()
+    async with open_services(LLMConfig.load(args.config), config) as (services, _):
+        summary, _ = await run_stream(request_lines(args.tasks, args.limit), services, out,
+                                      config.coordinator)
+    return summary.figures(LLMConfig.load(args.config).prices, ""), \
+        [json.loads(line) for line in out.getvalue().splitlines()]
+
+
+def table(figures: dict, records: list[dict], tasks: list[str]) -> dict[str, dict]:
+    """Per task: tool made, making cost, test accuracy and LLM calls per test request."""
+    made = {m["task"]: m for m in figures["made"]}
+    per = defaultdict(lambda: {"n": 0, "correct": 0, "calls": 0, "tool": 0})
+    for r in records:
+        if "/t" not in str(r.get("id")):
+            continue
+        row = per[r["task"]]
+        row["n"] += 1
+        row["correct"] += bool(r.get("correct"))
+        row["calls"] += r.get("llm_calls") or 0
+        row["tool"] += r.get("route") == "tool"
+    rows = {}
+    for task in tasks:
+        m, p = made.get(task, {}), per[task]
+        rows[task] = {"verified": bool(m.get("ok")), "samples": m.get("samples", 0),
+                      "tokens": m.get("tokens", 0), "accuracy": p["correct"] / p["n"] if p["n"] else 0.0,
+                      "calls_per_request": p["calls"] / p["n"] if p["n"] else 0.0,
+                      "tool_share": p["tool"] / p["n"] if p["n"] else 0.0, "n": p["n"]}
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tasks", nargs="+", default=list(PAPER_TASKS), help="tasks to run")
+    parser.add_argument("--limit", type=int, default=None, help="test items per task (default all 240)")
+    parser.add_argument("--samples", type=int, default=4, help="maker samples per round")
+    parser.add_argument("--rounds", type=int, default=3, help="maker rounds per tool shape")
+    parser.add_argument("--config", help="LLM endpoint config file (default: env, else embedded model)")
+    args = parser.parse_args()
+    start = time.perf_counter()
+    figures, records = asyncio.run(run(args))
+    rows = table(figures, records, args.tasks)
+    print(f"{'task':<40} {'tool':>5} {'samples':>7} {'tokens':>7} {'acc%':>6} {'tool%':>6} {'calls/req':>9} {'n':>4}")
+    for task, r in rows.items():
+        print(f"{task:<40} {'yes' if r['verified'] else 'no':>5} {r['samples']:>7} {r['tokens']:>7} "
+              f"{100 * r['accuracy']:>6.1f} {100 * r['tool_share']:>6.1f} {r['calls_per_request']:>9.2f} {r['n']:>4}")
+    total_n = sum(r["n"] for r in rows.values()) or 1
+    calls = sum(r["calls_per_request"] * r["n"] for r in rows.values()) / total_n
+    print(f"elapsed_s={time.perf_counter() - start:.1f}")
+    print(" ".join(f"{t}={100 * r['accuracy']:.1f}" for t, r in rows.items())
+          + f" tools_verified={sum(r['verified'] for r in rows.values())} llm_calls_per_request={calls:.3f}")
+
+
+if __name__ == "__main__":
+    main()

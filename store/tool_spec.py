@@ -1,0 +1,72 @@
+"""The ToolSpec: an immutable, content-addressed tool version as the maker made it."""
+from __future__ import annotations
+
+import hashlib
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+ToolShape = Literal["end_to_end", "structured", "soft"]
+ToolStatus = Literal["active", "quarantined"]
+
+
+class Frozen(BaseModel):
+    """Base for value objects: immutable and strict about unknown fields."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Example(Frozen):
+    """One labelled example: a request text and its correct answer."""
+
+    input: str = Field(description="the request text as a user would send it")
+    target: str = Field(description="the correct answer")
+
+
+class Demo(Frozen):
+    """A usage demonstration shown to tool users: the request, the call made, the output."""
+
+    input: str = Field(description="the request text")
+    call: str = Field(default="", description="the call written as Python, e.g. solve('...')")
+    output: str = Field(description="what the tool returned")
+
+
+class Provenance(Frozen):
+    """Who made a tool version, with what prompt, and what it cost."""
+
+    maker_model: str = Field(default="", description="model name of the maker role")
+    prompt_version: str = Field(default="", description="version tag of the maker prompt")
+    prompt_tokens: int = Field(default=0, description="prompt tokens spent making the tool")
+    completion_tokens: int = Field(default=0, description="completion tokens spent making the tool")
+    cost_usd: float = Field(default=0.0, description="estimated spend making the tool")
+    samples: int = Field(default=0, description="candidates drawn before one was accepted")
+    rounds: int = Field(default=0, description="propose/verify rounds run")
+    parent_version: str | None = Field(default=None, description="version this one replaces")
+    created_at: float = Field(default=0.0, description="unix time the version was stored")
+
+
+class ToolSpec(Frozen):
+    """A verified tool: code plus everything needed to find, call and trust it."""
+
+    tool_id: str = Field(description="stable name of the tool across versions, e.g. the task slug")
+    task: str = Field(default="", description="the task (class of requests) the tool solves")
+    entry: str = Field(default="solve", description="name of the function to call")
+    shape: ToolShape = Field(default="end_to_end", description="how the tool is called")
+    code: str = Field(description="Python source defining the entry function")
+    signature: str = Field(default="", description="the entry's signature as text")
+    docstring: str = Field(default="", description="what the tool does, one paragraph")
+    demos: tuple[Demo, ...] = Field(default=(), description="usage demos for tool users")
+    tests: tuple[Example, ...] = Field(default=(), description="cases the tool passed")
+    provenance: Provenance = Field(default_factory=Provenance, description="how it was made")
+    status: ToolStatus = Field(default="active", description="quarantined tools are not served")
+
+    @property
+    def version(self) -> str:
+        """Content hash of what determines behaviour; equal code means equal version."""
+        return content_hash(self.code, self.entry, self.shape)
+
+
+def content_hash(code: str, entry: str, shape: str) -> str:
+    """Short stable hash of a tool's behaviour-determining parts."""
+    digest = hashlib.sha256(f"{shape}\0{entry}\0{code}".encode()).hexdigest()
+    return digest[:16]

@@ -1,0 +1,28 @@
+"""Shared fixtures: Ray and the environment every test runs in."""
+from __future__ import annotations
+
+import os
+
+# Keep every Ray node on loopback and quiet; must be set before ray is imported anywhere.
+os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
+os.environ.setdefault("RAY_AUTH_MODE", "disabled")
+os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+# A dead endpoint: any unscripted call to a real provider fails loudly instead of leaking.
+os.environ["OPENAI_BASE_URL"] = "http://127.0.0.1:9/v1"
+os.environ.setdefault("OPENAI_API_KEY", "test-key-unused")
+
+
+# --- LLM stub (issue 3) --------------------------------------------------------------------
+import pytest  # noqa: E402
+
+
+@pytest.fixture
+def llm_stub():
+    """A running scriptable OpenAI-compatible stub; `llm_stub.config()` points every role at it."""
+    from agents.llm.stub_server import StubLLMServer
+
+    stub = StubLLMServer().start()
+    try:
+        yield stub
+    finally:
+        stub.stop()

@@ -1,0 +1,125 @@
+"""The main job's flow with in-process agents: real stub server, real sandbox, real SQLite."""
+from __future__ import annotations
+
+import io
+import json
+
+from agents.dispatching.dispatcher import Dispatcher, DispatcherConfig
+from agents.pipeline.config import PipelineConfig
+from agents.pipeline.local_services import LocalServices
+from agents.pipeline.run import run_stream
+from bus.messages import DispatchRequest
+from store.tool_spec import Example, ToolSpec
+from store.tool_store import ToolStore
+
+from .pipeline_helpers import CRASHING_TOOL, WORD_SORT_TOOL, WRONG_TOOL, word_sort_requests
+
+
+def make_config(tmp_path, **maker) -> PipelineConfig:
+    from agents.making.maker import MakerConfig
+    knobs = {"samples_per_round": 1, "rounds": 2, "structured_fallback": False, **maker}
+    return PipelineConfig(store_path=str(tmp_path / "tools.sqlite"), maker=MakerConfig(**knobs))
+
+
+async def run_lines(stub, tmp_path, lines, **maker):
+    config = make_config(tmp_path, **maker)
+    services = LocalServices(stub.config(), config)
+    out = io.StringIO()
+    try:
+        summary, coordinator = await run_stream(lines, services, out, config.coordinator)
+    finally:
+        await services.close()
+    return summary, [json.loads(line) for line in out.getvalue().splitlines()], config
+
+
+async def test_tool_is_made_verified_stored_and_reused(llm_stub, tmp_path):
+    llm_stub.script(WORD_SORT_TOOL, role="maker")
+    summary, records, config = await run_lines(llm_stub, tmp_path, word_sort_requests(30))
+    assert len(records) == 30 and {r["id"] for r in records} == {f"w{i}" for i in range(30)}
+    assert [m.ok for m in summary.made] == [True]
+    assert len(llm_stub.calls("maker")) == 1
+    tool_routed = [r for r in records if r["route"] == "tool"]
+    assert len(tool_routed) == 30  # the six examples wait for the tool too
+    assert all(r["correct"] for r in tool_routed)
+    assert all(r["llm_calls"] == 0 for r in tool_routed)
+    spec = ToolStore(config.store_path).find_by_task("word_sorting")
+    assert spec is not None and spec.shape == "end_to_end" and len(spec.tests) == 3
+
+    # A second run over new requests finds the stored tool: no maker call at all.
+    llm_stub.reset()
+    summary2, records2, _ = await run_lines(llm_stub, tmp_path, word_sort_requests(10, start=100))
+    assert summary2.made == [] and all(r["route"] == "tool" for r in records2)
+    assert llm_stub.calls() == []
+
+
+async def test_failing_candidate_is_rejected_and_feedback_fixes_it(llm_stub, tmp_path):
+    llm_stub.script_sequence([WRONG_TOOL, WORD_SORT_TOOL], role="maker")
+    summary, records, _ = await run_lines(llm_stub, tmp_path, word_sort_requests(8))
+    made = summary.made[0]
+    assert made.ok and made.samples == 2 and made.rounds == 2
+    assert "wrong" not in made.tool.code
+    feedback = llm_stub.calls("maker")[1].messages[-1]["content"]
+    assert "Expected" in feedback and "'wrong'" in feedback
+
+
+async def test_making_fails_within_budget_and_the_solver_answers(llm_stub, tmp_path):
+    llm_stub.script(CRASHING_TOOL, role="maker")
+    llm_stub.script("apple banana", role="solver")
+    summary, records, config = await run_lines(llm_stub, tmp_path, word_sort_requests(12))
+    assert [m.ok for m in summary.made] == [False]
+    assert "rounds exhausted" in summary.made[0].reason
+    assert len(llm_stub.calls("maker")) == 2  # 1 sample x 2 rounds, then it stops
+    assert all(r["route"] == "solver" and r["answer"] == "apple banana" for r in records)
+    assert ToolStore(config.store_path).find_by_task("word_sorting") is None
+
+
+async def test_malformed_lines_become_error_records(llm_stub, tmp_path):
+    llm_stub.script(WORD_SORT_TOOL, role="maker")
+    lines = word_sort_requests(7) + ["{not json", json.dumps({"id": "x"}), json.dumps([1, 2]), ""]
+    summary, records, _ = await run_lines(llm_stub, tmp_path, lines)
+    errors = [r for r in records if r["route"] == "error"]
+    assert len(errors) == 3 and all(e["error"]["code"] == "bad_request_line" for e in errors)
+    assert summary.bad_lines == 3
+    assert sum(r["route"] == "tool" for r in records) == 7
+
+
+async def test_unlabelled_requests_use_solver_answers_as_examples(llm_stub, tmp_path):
+    def solver(body):  # answers correctly by reading the words from the prompt
+        text = body["messages"][-1]["content"]
+        words = text.split("List:")[1].split("\n")[0].split()
+        return " ".join(sorted(words))
+    llm_stub.script(solver, role="solver")
+    llm_stub.script(WORD_SORT_TOOL, role="maker")
+    lines = word_sort_requests(20, with_target=False, task=None)
+    summary, records, _ = await run_lines(llm_stub, tmp_path, lines)
+    assert [m.ok for m in summary.made] == [True]
+    assert len(llm_stub.calls("solver")) == 6  # exactly the labels needed, no more
+    assert sum(r["route"] == "tool" for r in records) == 14
+
+
+def synthetic_tool(i: int) -> ToolSpec:
+    code = f"def solve(question: str) -> str:\n    return '{i}'\n"
+    return ToolSpec(tool_id=f"tool_{i}", task=f"task_{i}", code=code,
+                    docstring=f"Answers questions about topic{i} widgets and gadgets{i}",
+                    tests=(Example(input=f"question about topic{i} widgets", target=str(i)),))
+
+
+async def judge_prompt(llm_stub, tmp_path, n_tools: int) -> str:
+    """The dispatcher judge's prompt for one request against a store of n tools."""
+    store_path = str(tmp_path / f"tools{n_tools}.sqlite")
+    store = ToolStore(store_path)
+    for i in range(n_tools):
+        store.put(synthetic_tool(i))
+    llm_stub.reset()
+    llm_stub.script({"choice": 1}, role="dispatcher")
+    dispatcher = Dispatcher(store_path, llm_stub.config(), DispatcherConfig(accept_score=1.0, reject_score=0.0))
+    decision = await dispatcher.dispatch(DispatchRequest(text="a question about topic7 widgets"))
+    assert decision.method == "judge" and decision.tool_id == "tool_7"
+    return llm_stub.calls("dispatcher")[0].messages[-1]["content"]
+
+
+async def test_dispatcher_prompt_size_does_not_grow_with_the_store(llm_stub, tmp_path):
+    small = await judge_prompt(llm_stub, tmp_path, 10)
+    large = await judge_prompt(llm_stub, tmp_path, 1000)
+    assert small.count("Example request:") == large.count("Example request:") == 3
+    assert abs(len(large) - len(small)) < 40  # only the candidates' numbers differ
