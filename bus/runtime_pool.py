@@ -100,6 +100,10 @@ class Pool:
         futures = [await self._enqueue_nowait(m) for m in msgs]
         return list(await asyncio.gather(*futures))
 
+    async def ready(self, timeout_s: float = 120.0) -> None:
+        """Wait until every replica's actor is up (actors start in the background, 0.2-1 s each)."""
+        await asyncio.wait_for(asyncio.gather(*(r.actor.ping.remote() for r in self._replicas)), timeout_s)
+
     @property
     def actors(self) -> list[Any]:
         """The current actor handles, one per replica."""

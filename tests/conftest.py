@@ -26,3 +26,23 @@ def llm_stub():
         yield stub
     finally:
         stub.stop()
+
+
+# --- Ray (issue 2) -------------------------------------------------------------------------
+# Custom resources every placement test may ask for; actors use num_cpus=0, so CPUs never run out.
+RAY_TEST_RESOURCES = {"maker": 1, "tool_user": 8, "verifier": 4, "lmulator": 2}
+
+
+@pytest.fixture(scope="session")
+def ray_session():
+    """One local Ray for the whole session (idempotent); yields the `ray` module."""
+    import ray
+
+    from bus.runtime import start_runtime, stop_runtime
+
+    started_here = not ray.is_initialized()
+    if started_here:
+        start_runtime(num_cpus=16, resources=RAY_TEST_RESOURCES, include_dashboard=False)
+    yield ray
+    if started_here:
+        stop_runtime()

@@ -7,6 +7,13 @@ import sys
 
 # Each module defines `register(subparsers)` and sets `func` on its parser.
 COMMAND_MODULES = [
+    "agents.cli.run_cmd",
+    "agents.cli.demo_cmd",
+    "agents.cli.doctor",
+    "agents.cli.solve",
+    "agents.cli.bench_cmd",
+    "agents.cli.tools_cmd",
+    "agents.cli.stream_cmd",
 ]
 
 

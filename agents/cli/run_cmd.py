@@ -6,11 +6,7 @@ import asyncio
 import json
 import sys
 
-from agents.llm.config import LLMConfig
-from agents.pipeline.bootstrap import open_services
 from agents.pipeline.config import PipelineConfig
-from agents.pipeline.run import read_done_ids, run_stream
-from agents.pipeline.summary import RunSummary
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -55,6 +51,7 @@ def run_command(args: argparse.Namespace) -> int:
     lines = source.readlines()
     if source is not sys.stdin:
         source.close()
+    from agents.pipeline.run import read_done_ids
     skip = read_done_ids(args.output) if args.resume else set()
     figures = asyncio.run(execute(lines, args, pipeline_config(args), skip, mode="a" if args.resume else "w"))
     print_summary(figures)
@@ -67,6 +64,10 @@ def run_command(args: argparse.Namespace) -> int:
 async def execute(lines: list[str], args: argparse.Namespace, config: PipelineConfig,
                   skip: set[str], mode: str = "w", on_result=None) -> dict:
     """Start the agents, stream the lines through them, and return the summary figures."""
+    # Imported here so that other subcommands start without loading Ray and openai.
+    from agents.llm.config import LLMConfig
+    from agents.pipeline.bootstrap import open_services
+    from agents.pipeline.run import run_stream
     llm_config = LLMConfig.load(args.config)
     bar = None if args.no_progress else progress_bar(len(lines) - len(skip))
     with open(args.output, mode, encoding="utf-8") as out:
@@ -78,11 +79,26 @@ async def execute(lines: list[str], args: argparse.Namespace, config: PipelineCo
                 if on_result:
                     on_result(record)
             summary, _ = await run_stream(lines, services, out, config.coordinator, skip_ids=skip,
-                                          on_result=on_each)
+                                          on_result=on_each, on_event=lambda k, d: print_event(k, d, bar))
     if bar is not None:
         bar.close()
     maker_model = llm_config.role("maker").model
     return summary.figures(llm_config.prices, maker_model)
+
+
+def print_event(kind: str, data: dict, bar=None) -> None:
+    """Tool-making news, printed above the progress bar."""
+    if kind == "making":
+        line = f"[maker] making a tool for {data['task']} from {data['train']} examples, {data['validation']} held out"
+    elif kind == "made" and data["ok"]:
+        tool = data["tool"]
+        line = (f"[maker] verified and stored {tool.tool_id}@{tool.version} ({tool.shape}, "
+                f"{data['samples']} samples, {data['tokens']} tokens); its requests now go to tool users")
+    elif kind == "made":
+        line = f"[maker] no tool for {data['task']}: {data['reason']}; the solver answers these requests"
+    else:
+        line = f"[coordinator] {kind}: {data}"
+    (bar.write if bar is not None else print)(line)
 
 
 def progress_bar(total: int):

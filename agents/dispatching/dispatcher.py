@@ -41,6 +41,11 @@ class Dispatcher:
         self.llm = LLMClient(llm_config) if llm_config else None
         self.config = config or DispatcherConfig()
 
+    async def close(self) -> None:
+        """Release the judge's HTTP client."""
+        if self.llm is not None:
+            await self.llm.aclose()
+
     async def dispatch(self, msg: DispatchRequest) -> Dispatched:
         """Decide by task label, then by retrieval score, then by the judge."""
         if msg.task:

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import random
 import time
 import weakref
 from typing import Any
@@ -14,11 +13,11 @@ from pydantic import BaseModel, Field
 from agents.llm.accounting import CallRecord, Ledger, combine
 from agents.llm.config import LLMConfig, RoleConfig
 from agents.llm.errors import (EndpointUnreachable, LLMConfigError, LLMRequestRejected,
-                               LLMTimeout, MalformedResponse, RateLimited, StructuredOutputError)
-from agents.llm.structured import SchemaMismatch, SchemaTarget, Structured
+                               LLMTimeout, MalformedResponse, StructuredOutputError)
+from agents.llm.retry_policy import backoff_delay, rejects_request, status_error
+from agents.llm.structured import SchemaMismatch, SchemaTarget, Structured, with_instructions
 
 ROLE_HEADER = "X-Latm-Role"
-RETRY_STATUSES = {408, 409, 429, 500, 502, 503, 504}
 # When `auto` structured mode is refused, try the next way of asking for JSON.
 FALLBACK_MODE = {"json_schema": "json_object", "json_object": "prompt", "tools": "prompt"}
 # Local servers need no key, but the openai client insists on one.
@@ -39,7 +38,7 @@ class LLMClient:
     """Routes each role to its endpoint, limits concurrency, retries, and records every call."""
 
     def __init__(self, config: LLMConfig | None = None, *, ledger: Ledger | None = None,
-                 auto_embedded: bool = True) -> None:
+                 auto_embedded: bool = True, embedded: Any = None) -> None:
         self.config = config or LLMConfig.load()
         self.ledger = ledger or Ledger(self.config.prices)
         self.auto_embedded = auto_embedded
@@ -47,6 +46,8 @@ class LLMClient:
         self._per_loop: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
         self._auto_models: dict[str, str] = {}
         self._structured_modes: dict[str, str] = {}
+        self._embedded = embedded
+        self._embedded_urls: dict[str, str] = {}  # configured (or "") -> live embedded URL
 
     # -- public API ------------------------------------------------------------------------
     async def chat(self, role: str, messages: list[dict], *, temperature: float | None = None,
@@ -76,7 +77,9 @@ class LLMClient:
         target = SchemaTarget(schema)
         url = cfg.base_url or "embedded"
         auto = (mode or cfg.structured_mode) == "auto"
-        current = self._structured_modes.get(url, "json_schema") if auto else (
+        # llama.cpp (the embedded server) takes json_object + schema, not json_schema.
+        first_try = "json_object" if cfg.embedded or not cfg.base_url else "json_schema"
+        current = self._structured_modes.get(url, first_try) if auto else (
             mode or cfg.structured_mode)
         convo = with_instructions(messages, target.instructions())
         records: list[CallRecord] = []
@@ -128,7 +131,7 @@ class LLMClient:
         """(base_url, model) the role will use, starting the embedded model if needed."""
         cfg = self.config.role(role)
         url, key = await self._resolve_url(role, cfg)
-        return url, await self._model_name(cfg, url, key)
+        return url, await self._model_name(role, cfg, url, key)
 
     async def aclose(self) -> None:
         """Close the HTTP clients of the running event loop."""
@@ -161,42 +164,61 @@ class LLMClient:
 
     async def _resolve_url(self, role: str, cfg: RoleConfig, restart: bool = False
                            ) -> tuple[str, str]:
-        """(base_url, api_key) of a role; the embedded model serves unconfigured roles."""
+        """(base_url, api_key) of a role; the embedded model serves unconfigured roles and is
+        (re)started after a connection error."""
         if cfg.base_url and not cfg.embedded:
             return cfg.base_url, os.environ.get(cfg.api_key_env) or NO_KEY
-        if not self.auto_embedded and not cfg.base_url:
+        if not cfg.base_url and not self.auto_embedded:
             raise LLMConfigError(
                 f"no endpoint for role {role!r}: set LATM_{role.upper()}_BASE_URL (or "
-                "OPENAI_BASE_URL), or run without auto_embedded=False to use the embedded "
-                "model", role=role)
-        from agents.llm.embedded import EmbeddedModel
-        embedded = EmbeddedModel.shared()
-        if not restart and cfg.base_url and embedded.base_url == cfg.base_url:
-            return cfg.base_url, NO_KEY
-        return await asyncio.to_thread(embedded.ensure_started), NO_KEY
+                "OPENAI_BASE_URL), or leave auto_embedded on to use the embedded model",
+                role=role)
+        home = cfg.base_url or ""
+        if restart or home not in self._embedded_urls:
+            if cfg.base_url and not restart:
+                self._embedded_urls[home] = cfg.base_url  # trust it until a connection fails
+            else:
+                self._embedded_urls[home] = await asyncio.to_thread(
+                    self.embedded_model().ensure_started)
+        return self._embedded_urls[home], NO_KEY
 
-    async def _model_name(self, cfg: RoleConfig, url: str, key: str) -> str:
-        """The configured model, else the first one the endpoint lists (cached)."""
+    def embedded_model(self):
+        """The EmbeddedModel this client (re)starts; the process-wide one unless given."""
+        if self._embedded is None:
+            from agents.llm.embedded import EmbeddedModel
+            self._embedded = EmbeddedModel.shared()
+        return self._embedded
+
+    async def _model_name(self, role: str, cfg: RoleConfig, url: str, key: str) -> str:
+        """The configured model, else the first one the endpoint lists (cached per URL)."""
         if cfg.model:
             return cfg.model
         if cfg.embedded or not cfg.base_url:
             from agents.llm.embedded import EMBEDDED_MODEL_NAME
             return EMBEDDED_MODEL_NAME
         if url not in self._auto_models:
+            env = f"LATM_{role.upper()}"
             try:
                 page = await asyncio.wait_for(self._client(url, key).models.list(),
                                               cfg.timeout_s)
-                self._auto_models[url] = page.data[0].id
-            except (openai.OpenAIError, asyncio.TimeoutError, IndexError) as exc:
-                raise LLMConfigError(f"no model configured and {url}/models did not list one "
-                                     f"({type(exc).__name__}): set LATM_<ROLE>_MODEL") from None
+            except (openai.APIConnectionError, asyncio.TimeoutError) as exc:
+                raise EndpointUnreachable(f"role {role!r}: cannot reach {url} to list its models "
+                                          f"({type(exc).__name__}); start that server or fix "
+                                          f"{env}_BASE_URL", role=role) from None
+            except openai.OpenAIError as exc:
+                raise LLMConfigError(f"role {role!r}: {url}/models failed ({exc}); set "
+                                     f"{env}_MODEL", role=role) from None
+            if not page.data:
+                raise LLMConfigError(f"role {role!r}: {url} lists no models; set {env}_MODEL",
+                                     role=role)
+            self._auto_models[url] = page.data[0].id
         return self._auto_models[url]
 
     async def _complete(self, role: str, cfg: RoleConfig, params: dict) -> Completion:
         """Send one request with retries and backoff, then record and return it."""
         started, wall = time.time(), time.perf_counter()
         url, key = await self._resolve_url(role, cfg)
-        model = await self._model_name(cfg, url, key)
+        model = await self._model_name(role, cfg, url, key)
         last: Exception | None = None
         for attempt in range(cfg.max_retries + 1):
             if attempt:
@@ -220,7 +242,7 @@ class LLMClient:
                     url, key = await self._resolve_url(role, cfg, restart=True)
             except openai.APIStatusError as exc:
                 last = status_error(role, cfg, url, model, exc)
-                if exc.status_code not in RETRY_STATUSES:
+                if rejects_request(exc):
                     raise last from None
             except (openai.APIResponseValidationError, ValueError, AttributeError) as exc:
                 last = MalformedResponse(f"role {role!r}: {url} answered with something that "
@@ -248,47 +270,3 @@ class LLMClient:
                  for c in (choice.message.tool_calls or []) if getattr(c, "function", None)]
         return Completion(text=choice.message.content or "", record=record, tool_calls=calls,
                           finish_reason=choice.finish_reason)
-
-
-def status_error(role: str, cfg: RoleConfig, url: str, model: str,
-                 exc: openai.APIStatusError) -> Exception:
-    """Map an HTTP error status to the typed error that says what to do."""
-    env = f"LATM_{role.upper()}"
-    detail = str(getattr(exc, "message", exc))[:300]
-    if exc.status_code == 429:
-        limited = RateLimited(f"role {role!r}: {url} kept answering 429 (rate limited): lower "
-                              f"{env}_CONCURRENCY or raise {env}_MAX_RETRIES; {detail}", role=role)
-        try:
-            limited.retry_after = float(exc.response.headers.get("retry-after", ""))
-        except (ValueError, AttributeError):
-            limited.retry_after = None
-        return limited
-    if exc.status_code in (401, 403):
-        return LLMConfigError(f"role {role!r}: {url} refused the API key ({exc.status_code}): "
-                              f"put a valid key in ${cfg.api_key_env} or set {env}_API_KEY_ENV "
-                              "to the variable that holds it", role=role)
-    if exc.status_code == 404:
-        return LLMConfigError(f"role {role!r}: {url} has no model {model!r} or no chat endpoint "
-                              f"(404): fix {env}_MODEL / {env}_BASE_URL; {detail}", role=role)
-    if exc.status_code >= 500 and exc.status_code in RETRY_STATUSES:
-        return EndpointUnreachable(f"role {role!r}: {url} kept failing ({exc.status_code}): "
-                                   f"{detail}", role=role)
-    return LLMRequestRejected(f"role {role!r}: {url} rejected the request "
-                              f"({exc.status_code}): {detail}", role=role)
-
-
-def backoff_delay(cfg: RoleConfig, attempt: int, last: Exception | None) -> float:
-    """Exponential backoff with jitter, capped; at least the server's Retry-After on 429."""
-    delay = min(cfg.backoff_max_s, cfg.backoff_s * 2 ** (attempt - 1))
-    delay *= 0.5 + random.random() / 2
-    retry_after = getattr(last, "retry_after", None)
-    return min(cfg.backoff_max_s, max(delay, retry_after or 0.0))
-
-
-def with_instructions(messages: list[dict], instructions: str) -> list[dict]:
-    """Add the schema instruction to the system message (one system message suits every template)."""
-    if messages and messages[0].get("role") == "system":
-        first = dict(messages[0])
-        first["content"] = f"{first.get('content') or ''}\n\n{instructions}".strip()
-        return [first, *messages[1:]]
-    return [{"role": "system", "content": instructions}, *messages]

@@ -9,6 +9,8 @@ from typing import Any, Callable
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
+from agents.llm.accounting import CallRecord
+
 FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.DOTALL)
 # Annotations a textual signature may use; anything else becomes Any.
 SIGNATURE_TYPES: dict[str, Any] = {
@@ -26,7 +28,7 @@ class Structured(BaseModel):
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
     value: Any = Field(description="a model instance (pydantic schema) or a dict (dict schema)")
-    record: Any = Field(description="CallRecord summing every call of the exchange")
+    record: CallRecord = Field(description="sum over every call of the exchange")
     raw_text: str = Field(default="", description="the model output the value was parsed from")
     attempts: int = Field(default=1, description="model calls used, incl. repairs")
     mode: str = Field(default="prompt", description="json_schema, json_object, tools or prompt")
@@ -163,3 +165,12 @@ def _annotation(node: ast.expr | None) -> Any:
         if base is dict and len(params) == 2:
             return dict[params[0], params[1]]
     return Any
+
+
+def with_instructions(messages: list[dict], instructions: str) -> list[dict]:
+    """Add the schema instruction to the system message (one system message suits every template)."""
+    if messages and messages[0].get("role") == "system":
+        first = dict(messages[0])
+        first["content"] = f"{first.get('content') or ''}\n\n{instructions}".strip()
+        return [first, *messages[1:]]
+    return [{"role": "system", "content": instructions}, *messages]

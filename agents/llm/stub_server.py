@@ -137,8 +137,9 @@ class StubLLMServer:
         handler = type("StubHandler", (StubHandler,), {"stub": self})
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self._httpd.daemon_threads = True
-        self._thread = threading.Thread(target=self._httpd.serve_forever, name="llm-stub",
-                                        daemon=True)
+        # A short poll interval makes stop() (and so each test's teardown) quick.
+        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.02,),
+                                        name="llm-stub", daemon=True)
         self._thread.start()
         return self
 
@@ -163,8 +164,9 @@ class StubLLMServer:
 
     def config(self, **fields: Any) -> LLMConfig:
         """An LLMConfig with every role at this stub, tiny backoff and a short timeout."""
-        defaults = {"backoff_s": 0.001, "backoff_max_s": 0.01, "timeout_s": 5.0}
-        return LLMConfig.for_base_url(self.base_url, model=self.model, **{**defaults, **fields})
+        merged = {"model": self.model, "backoff_s": 0.001, "backoff_max_s": 0.01,
+                  "timeout_s": 5.0, **fields}
+        return LLMConfig.for_base_url(self.base_url, **merged)
 
     # -- answering -------------------------------------------------------------------------
     def pick(self, role: str | None, body: dict) -> Any:

@@ -46,9 +46,3 @@ class StateReplyTooLarge(StateReplyError):
     """The reply is longer, deeper or has more items than the configured caps."""
 
     code = "state_reply_too_large"
-
-
-class BudgetExceeded(LMulatorError):
-    """A run used up its simulated-line, token or wall-time budget."""
-
-    code = "budget"

@@ -35,14 +35,19 @@ def state_lines(state: dict[str, str]) -> str:
 
 
 def line_messages(source: str, site: Site, state: dict[str, str], error: str,
-                  context: str | None = None) -> list[dict[str, str]]:
+                  context: str | None = None, call: str | None = None) -> list[dict[str, str]]:
     """Chat messages asking for the value (value mode) or the state change (state mode)."""
     parts = ["Program:", numbered_program(source, site.line), ""]
     if context:
         parts += ["Task the program solves:", context.strip()[:2000], ""]
     parts += ["Variables now:", state_lines(state), "",
-              f"Python could not run line {site.line} ({error})."]
-    if site.mode == "value":
+              f"Python could not run line {site.line} ({error[:200]})."]
+    if call is not None:
+        parts.append(
+            f"`{site.expr_name}` has no code, so you must work out its result. Here the call is "
+            f"`{call}`. What does `{call}` return? Reply with only that value as a Python "
+            "literal, for example True, 42, 'text' or ['a', 'b'].")
+    elif site.mode == "value":
         parts.append(
             f"What is the value of `{site.expr}` here? Reply with only that value as a Python "
             "literal, for example True, 42, 'text' or ['a', 'b'].")

@@ -131,3 +131,30 @@ def has_scope_sensitive_nodes(expr: ast.AST) -> bool:
     # Zero-argument super() needs the method's own frame.
     return any(isinstance(n, (ast.Yield, ast.YieldFrom, ast.Await, ast.NamedExpr))
                or (isinstance(n, ast.Name) and n.id == "super") for n in ast.walk(expr))
+
+
+def program_bound_names(tree: ast.AST) -> set[str]:
+    """Every name bound anywhere in the program (any scope), including parameters and imports."""
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            names.add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, ast.arg):
+            names.add(node.arg)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names.update(a.asname or a.name.split(".")[0] for a in node.names)
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            names.add(node.name)
+    return names
+
+
+def helper_names(tree: ast.AST, known: set[str]) -> set[str]:
+    """Names the program calls but never binds and that are not builtins: semantic helpers."""
+    import builtins
+
+    bound = program_bound_names(tree) | known
+    return {n.func.id for n in ast.walk(tree)
+            if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
+            and n.func.id not in bound and not hasattr(builtins, n.func.id)}

@@ -19,6 +19,8 @@ class TraceStep(BaseModel):
                                     description="variables set by the step, name -> repr")
     value: str | None = Field(default=None,
                               description="repr of the expression value the LM supplied")
+    call: str | None = Field(default=None, description="the helper call the LM answered, "
+                             "with argument values, e.g. is_fruit('fig')")
 
 
 class Trace(BaseModel):
@@ -48,7 +50,8 @@ class Trace(BaseModel):
                 text = text[:width - 3] + "..."
             change = "; ".join(f"{k} = {v}" for k, v in step.changes.items())
             if step.value is not None:
-                change = f"value {step.value}" + (f"; {change}" if change else "")
+                head = f"{step.call} -> {step.value}" if step.call else f"value {step.value}"
+                change = head + (f"; {change}" if change else "")
             by = "LM" if step.by == "lm" else "python"
             out.append(f"{step.line:>5}  {by:<6}  {text:<{width}}  {change}")
         if self.truncated:
@@ -74,7 +77,7 @@ def build_trace(program: TransformedProgram, raw: dict[str, Any] | None,
             continue
         steps.append(TraceStep(line=site.line, text=site.text, by=item.get("by", "python"),
                                scope=site.scope, changes=dict(item.get("changes") or {}),
-                               value=item.get("value")))
+                               value=item.get("value"), call=item.get("call")))
     python_lines = int(raw.get("python_lines") or 0)
     simulated = int(raw.get("simulated_lines") or 0)
     return Trace(steps=steps, python_lines=python_lines, simulated_lines=simulated,

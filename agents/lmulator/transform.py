@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from agents.lmulator.errors import ProgramError
+from agents.lmulator.helper_calls import HelperCalls
 from agents.lmulator.scopes import (
-    Scope, function_scope, has_scope_sensitive_nodes, module_scope, mutated_receivers,
-    scope_bindings, statement_names,
+    Scope, function_scope, has_scope_sensitive_nodes, helper_names, module_scope,
+    mutated_receivers, scope_bindings, statement_names,
 )
 from agents.lmulator.state import RESERVED_PREFIX
 from agents.lmulator.worker_runtime import RUNTIME_SOURCE
@@ -37,6 +38,7 @@ class Site:
     kind: str                      # assign, expr, if, while, for, return, ...
     scope: str                     # "<module>" or the enclosing function's name
     expr: str | None = None        # value mode: the expression to evaluate
+    expr_name: str | None = None   # call sites: the helper's name
     assignable: tuple[str, ...] = ()  # state mode: names the worker rebinds
     inplace: tuple[str, ...] = ()     # state mode: names the worker can only mutate in place
 
@@ -73,14 +75,15 @@ def transform_program(source: str, *, answer_var: str = "answer", tool_entry: st
                            "fix the syntax; undefined helper calls are fine, invalid Python is "
                            "not") from None
     check_reserved(tree)
-    builder = Builder(source)
+    builder = Builder(source, helper_names(tree, {"print", "host_call"}))
     scope = module_scope(tree.body)
     body = [s for s in tree.body if not isinstance(s, ast.Global)]
     new_body = builder.block(body, [scope], wrap=True)
     finish = (f"return coc_finish_tool({tool_entry}(*coc_args))" if tool_entry
               else f"return coc_finish(coc_vis, {answer_var!r})")
     head = [f"global {', '.join(scope.assignable)}"] if scope.assignable else []
-    head += [f"coc_reset({max_trace}, {value_chars}, {state_chars})",
+    helper_sites = {i: s.expr_name for i, s in builder.sites.items() if s.kind == "call"}
+    head += [f"coc_reset({max_trace}, {value_chars}, {state_chars}, {helper_sites!r})",
              getters_source(scope.visible)]
     main = ast.parse(f"def {ENTRY}(coc_args):\n" + "".join(f"    {h}\n" for h in head)
                      + f"    pass\n    {finish}\n").body[0]
@@ -100,6 +103,9 @@ def check_reserved(tree: ast.AST) -> None:
         if isinstance(name, str) and name.startswith(RESERVED_PREFIX):
             raise ProgramError(f"the name {name!r} is reserved for the LMulator (prefix "
                                f"{RESERVED_PREFIX!r}): rename it")
+        if isinstance(node, ast.Name) and node.id == "host_call":
+            raise ProgramError("`host_call` is the sandbox's call-back channel and is reserved "
+                               "for the LMulator: rename it")
         if isinstance(node, ast.ImportFrom) and any(a.name == "*" for a in node.names):
             raise ProgramError("`from ... import *` cannot run inside the LMulator: import "
                                "the names you use explicitly")
@@ -133,10 +139,15 @@ def getters_source(names: list[str]) -> str:
 class Builder:
     """Rewrites statement blocks and records a Site for every wrapped statement or expression."""
 
-    def __init__(self, source: str) -> None:
+    def __init__(self, source: str, helpers: set[str]) -> None:
         self.source = source
         self.lines = source.splitlines()
+        self.helpers = helpers
         self.sites: dict[int, Site] = {}
+
+    def helper_calls(self, stmt: ast.stmt, node: ast.AST, scope: Scope) -> ast.AST:
+        """Route calls of undefined helpers in `node` through coc_helper (LM answers the call)."""
+        return HelperCalls(self, stmt, scope).visit(node) if self.helpers else node  # type: ignore[arg-type]
 
     def new_site(self, node: ast.AST, **fields: object) -> Site:
         """Register a site for a node."""
@@ -167,6 +178,12 @@ class Builder:
             return [stmt]
         if isinstance(stmt, (ast.Global, ast.Nonlocal)):
             return []  # hoisted to the top of the function by self.function
+        if isinstance(stmt, (ast.If, ast.While)):
+            stmt.test = self.helper_calls(stmt, stmt.test, scope)
+        elif isinstance(stmt, (ast.For, ast.AsyncFor)):
+            stmt.iter = self.helper_calls(stmt, stmt.iter, scope)
+        elif isinstance(stmt, STATE_STATEMENTS + (ast.Return,)):
+            stmt = self.helper_calls(stmt, stmt, scope)
         if isinstance(stmt, ast.If):
             stmt.test = self.value(stmt, stmt.test, scope, "if", wrap, mark=True)
             stmt.body = self.block(stmt.body, scopes, wrap)
@@ -254,7 +271,8 @@ class Builder:
         else:
             handler += [f"if {n!r} in coc_u:\n        {n} = coc_u[{n!r}]" for n in assignable]
         handler += [f"if {n!r} in coc_u:\n        coc_inplace({n}, coc_u[{n!r}])" for n in inplace]
-        template = ("try:\n    pass\nexcept Exception as coc_err:\n"
+        template = ("try:\n    pass\nexcept (MemoryError, RecursionError):\n    raise\n"
+                    "except Exception as coc_err:\n"
                     + "".join(f"    {h}\n" for h in handler)
                     + f"else:\n    coc_ok({site.id}, coc_vis, {touched!r})\n")
         wrapper = ast.parse(template).body[0]

@@ -7,17 +7,21 @@ host's tagged values and records the trace. Every name starts with `coc_` (reser
 from __future__ import annotations
 
 RUNTIME_SOURCE = '''
-class coc_Abort(BaseException):
-    """Raised when the host stops the run (budget, rejected replies); user code cannot catch it
-    with `except Exception`."""
+def coc_Abort(reason):
+    """The error that stops a run when the host says so (budget, rejected replies); the sandbox
+    may not allow class statements, so it is a plain RuntimeError the host recognises."""
+    return RuntimeError("coc_abort: " + reason)
 
 
 coc_run = {"trace": [], "python": 0, "simulated": 0, "pending": False, "output": [],
-           "max_trace": 500, "value_chars": 300, "state_chars": 6000}
+           "max_trace": 500, "value_chars": 300, "state_chars": 6000, "helpers": {},
+           "aborted": ""}
 
 
-def coc_reset(max_trace, value_chars, state_chars):
+def coc_reset(max_trace, value_chars, state_chars, helpers):
     """Start a fresh run: the worker may reuse this module for many runs."""
+    coc_run["helpers"] = helpers
+    coc_run["aborted"] = ""
     coc_run["trace"] = []
     coc_run["python"] = 0
     coc_run["simulated"] = 0
@@ -29,39 +33,85 @@ def coc_reset(max_trace, value_chars, state_chars):
 
 
 def coc_is_data(value, depth):
-    """True for values that are literals (so their repr round-trips through literal_eval)."""
-    if value is None or value is True or value is False:
-        return True
-    if isinstance(value, (int, float, str)):
-        return True
-    if depth > 6:
+    """True for literal values (their repr round-trips through literal_eval); looks at no more
+    than ~300 items so big containers stay cheap."""
+    seen = [0]
+
+    def check(v, d):
+        seen[0] += 1
+        if seen[0] > 300:
+            return True
+        if v is None or v is True or v is False or isinstance(v, (int, float, str)):
+            return True
+        if d > 6:
+            return False
+        if isinstance(v, (list, tuple, set, frozenset)):
+            for item in v:
+                if seen[0] > 300:
+                    return True
+                if not check(item, d + 1):
+                    return False
+            return True
+        if isinstance(v, dict):
+            for key in v:
+                if seen[0] > 300:
+                    return True
+                if not check(key, d + 1) or not check(v[key], d + 1):
+                    return False
+            return True
         return False
-    if isinstance(value, (list, tuple, set, frozenset)):
-        for item in value:
-            if not coc_is_data(item, depth + 1):
-                return False
-        return True
-    if isinstance(value, dict):
-        for key in value:
-            if not coc_is_data(key, depth + 1) or not coc_is_data(value[key], depth + 1):
-                return False
-        return True
-    return False
+
+    return check(value, depth)
+
+
+def coc_brief(value, budget):
+    """repr of a data value cut to about `budget` characters without building the full repr."""
+    if isinstance(value, str):
+        if len(value) > budget:
+            return repr(value[:max(budget, 8)]) + "...<" + str(len(value)) + " chars>"
+        return repr(value)
+    if isinstance(value, (list, tuple, set, frozenset, dict)):
+        if isinstance(value, dict):
+            items = value.items()
+        else:
+            items = value
+        parts = []
+        used = 0
+        for item in items:
+            if used > budget:
+                parts.append("...<" + str(len(value)) + " items>")
+                break
+            if isinstance(value, dict):
+                text = coc_brief(item[0], budget - used) + ": " + coc_brief(item[1], budget - used)
+            else:
+                text = coc_brief(item, budget - used)
+            parts.append(text)
+            used += len(text) + 2
+        body = ", ".join(parts)
+        if isinstance(value, list):
+            return "[" + body + "]"
+        if isinstance(value, tuple):
+            return "(" + body + ("," if len(value) == 1 else "") + ")"
+        if isinstance(value, dict):
+            return "{" + body + "}"
+        return ("{" + body + "}") if value else "set()"
+    try:
+        text = repr(value)
+    except ValueError:
+        return "<a number too long to show>"
+    return text if len(text) <= budget + 20 else text[:budget] + "..."
 
 
 def coc_show(value):
-    """Capped repr of a data value."""
-    text = repr(value)
-    cap = coc_run["value_chars"]
-    if len(text) > cap:
-        return text[:cap] + "...<" + str(len(text) - cap) + " more chars>"
-    return text
+    """Short repr of a data value for the trace."""
+    return coc_brief(value, coc_run["value_chars"])
 
 
-def coc_snap(getters, names):
+def coc_snap(getters, names, cap=None):
     """name -> repr for the data-valued names among `names` (all names when None), size-capped."""
     state = {}
     total = 0
+    budget = cap or coc_run["value_chars"]
     for name in getters:
         if names is not None and name not in names:
             continue
@@ -71,7 +121,7 @@ def coc_snap(getters, names):
             continue
         if not coc_is_data(value, 0):
             continue
-        shown = coc_show(value)
+        shown = coc_brief(value, budget)
         total += len(shown)
         if total > coc_run["state_chars"]:
             state[name] = "<omitted: state too large>"
@@ -80,10 +130,11 @@ def coc_snap(getters, names):
     return state
 
 
-def coc_step(site, by, changes, value):
+def coc_step(site, by, changes, value, call=None):
     """Append one trace step unless the trace is full."""
     if len(coc_run["trace"]) < coc_run["max_trace"]:
-        coc_run["trace"].append({"site": site, "by": by, "changes": changes, "value": value})
+        coc_run["trace"].append({"site": site, "by": by, "changes": changes, "value": value,
+                                 "call": call})
 
 
 def coc_ok(site, getters, names):
@@ -120,18 +171,23 @@ def coc_decode(value):
     return value
 
 
-def coc_ask(site, mode, error, getters):
+def coc_ask(site, mode, error, getters, call=None):
     """Hand a failing statement or expression to the host; return its decoded answer."""
     payload = {"kind": "coc_line", "site": site, "mode": mode, "error": repr(error)[:300],
-               "state": coc_snap(getters, None), "step": len(coc_run["trace"])}
+               "state": coc_snap(getters, None, 1000), "step": len(coc_run["trace"])}
+    if call is not None:
+        payload["call"] = call
+    if coc_run["aborted"]:
+        raise coc_Abort(coc_run["aborted"])  # once stopped, never ask the host again
     reply = host_call(payload)
     if not isinstance(reply, dict) or "abort" in reply:
-        raise coc_Abort(str(reply.get("abort") if isinstance(reply, dict) else reply))
+        coc_run["aborted"] = str(reply.get("abort") if isinstance(reply, dict) else reply)
+        raise coc_Abort(coc_run["aborted"])
     coc_run["simulated"] += 1
     coc_run["pending"] = True
     if mode == "value":
         value = coc_decode(reply.get("value"))
-        coc_step(site, "lm", {}, coc_show(value))
+        coc_step(site, "lm", {}, coc_show(value), call)
         return value
     updates = {}
     raw = reply.get("updates") or {}
@@ -145,6 +201,8 @@ def coc_value(site, thunk, getters, mark):
     """Evaluate an expression; when it raises, the LM supplies its value."""
     try:
         value = thunk()
+    except (MemoryError, RecursionError):
+        raise  # resource limits are hard stops, never simulated
     except Exception as coc_err:
         value = coc_ask(site, "value", coc_err, getters)
         if mark:
@@ -153,6 +211,18 @@ def coc_value(site, thunk, getters, mark):
     if mark:
         coc_ok(site, getters, ())
     return value
+
+
+def coc_helper(site, getfn, args, kwargs, getters):
+    """Call a helper the program never defines; when it does not exist the LM supplies the
+    result of this call, with the argument values Python already computed."""
+    try:
+        fn = getfn()
+    except NameError as coc_err:
+        shown = [coc_show(a) for a in args] + [k + "=" + coc_show(kwargs[k]) for k in kwargs]
+        call = coc_run["helpers"].get(site, "helper") + "(" + ", ".join(shown) + ")"
+        return coc_ask(site, "value", coc_err, getters, call)
+    return fn(*args, **kwargs)
 
 
 def coc_inplace(target, new):

@@ -93,6 +93,13 @@ class Maker:
             from agents.making.verifier import Verifier
             self._verify = Verifier(None, self._llm_config, self._timeout_s).verify
 
+    async def close(self) -> None:
+        """Release the verifier and the HTTP client."""
+        closer = getattr(self._verify, "close", None) or getattr(getattr(self._verify, "__self__", None), "close", None)
+        if closer is not None:
+            await closer()
+        await self.llm.aclose()
+
     async def make(self, msg: MakeTool) -> ToolMade:
         """Run sample-and-verify for end-to-end tools, then (optionally) structured ones."""
         await self.start()

@@ -31,6 +31,8 @@ class Verifier:
         """Stop the sandbox workers."""
         if self._started:
             await self.sandbox.close()
+        if self.llm is not None:
+            await self.llm.aclose()
 
     async def _ensure_sandbox(self) -> None:
         """Start the worker pool on first use (inside whichever event loop calls us)."""

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Literal
+from typing import Callable, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -33,8 +33,10 @@ class CoordinatorConfig(BaseModel):
 class Coordinator:
     """Owns the run's task groups; every request gets exactly one ToolAnswer, never an exception."""
 
-    def __init__(self, services: Services, config: CoordinatorConfig | None = None) -> None:
+    def __init__(self, services: Services, config: CoordinatorConfig | None = None,
+                 on_event: Callable[[str, dict], None] | None = None) -> None:
         self.services = services
+        self.on_event = on_event or (lambda kind, data: None)
         self.config = config or CoordinatorConfig()
         self.groups = TaskGroups()
         self.made: list[ToolMade] = []
@@ -96,12 +98,16 @@ class Coordinator:
     async def _make(self, group: TaskGroup) -> None:
         k = min(self.config.train_examples, max(1, len(group.examples) // 2))
         msg = MakeTool(task=group.key, train=group.examples[:k], validation=group.examples[k:])
+        self.on_event("making", {"task": group.key, "train": len(msg.train), "validation": len(msg.validation)})
         try:
             made = await self.services.make(msg)
         except Exception as exc:  # the maker died or the runtime failed: record, answer by solver
             made = ToolMade(request_id=msg.request_id, task=group.key, ok=False,
                             reason=f"maker failed: {type(exc).__name__}: {exc}"[:500])
         self.made.append(made)
+        self.on_event("made", {"task": group.key, "ok": made.ok, "samples": made.samples,
+                               "tokens": made.prompt_tokens + made.completion_tokens,
+                               "reason": made.reason, "tool": made.tool})
         if made.ok and made.tool is not None:
             self.services.store.put(made.tool)
             group.finish(made.tool)
@@ -146,6 +152,7 @@ class Coordinator:
         if group.tool_uses >= cfg.quarantine_after and \
                 group.tool_failures / group.tool_uses >= cfg.quarantine_rate:
             self.services.store.set_status(tool_id, "quarantined")
+            self.on_event("quarantined", {"task": group.key, "tool_id": tool_id})
             group.finish(None, f"tool {tool_id} quarantined after {group.tool_failures} failures")
 
     async def _solve(self, req, usage: list[RoleUsage]) -> ToolAnswer:

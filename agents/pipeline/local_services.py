@@ -35,8 +35,5 @@ class LocalServices:
         return await self.solver.solve(msg)
 
     async def close(self) -> None:
-        await self.user.close()
-        for agent in (self.maker, self.solver):
-            closer = getattr(agent, "close", None)
-            if closer:
-                await closer()
+        for agent in (self.user, self.dispatcher, self.maker, self.solver):
+            await agent.close()

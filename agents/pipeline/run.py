@@ -20,9 +20,9 @@ Progress = Callable[[dict], None]
 async def run_stream(lines: Iterable[str], services: Services, out: TextIO,
                      config: CoordinatorConfig | None = None, *, max_outstanding: int = 2048,
                      skip_ids: set[str] | None = None, on_result: Progress | None = None,
-                     stall_s: float = 5.0) -> tuple[RunSummary, Coordinator]:
+                     stall_s: float = 5.0, on_event=None) -> tuple[RunSummary, Coordinator]:
     """Answer every line; a bad line or a failed request becomes an error record, never a crash."""
-    coordinator = Coordinator(services, config)
+    coordinator = Coordinator(services, config, on_event)
     summary = RunSummary()
     run_id = uuid.uuid4().hex[:12]
     pending: set[asyncio.Task] = set()

@@ -55,13 +55,13 @@ class _Checker(ast.NodeVisitor):
 
     def visit_Attribute(self, node: ast.Attribute) -> None:
         """No dunder or frame attributes; no monkeypatching of imported modules."""
+        self.generic_visit(node)  # inner attributes first, so the message names the first one in the chain
         if is_forbidden_attr(node.attr):
             self.fail(node, f"attribute {node.attr!r} is not allowed (it reaches interpreter internals)")
         if isinstance(node.ctx, (ast.Store, ast.Del)) and isinstance(node.value, ast.Name) \
                 and node.value.id in self.imported:
             self.fail(node, f"assigning to {node.value.id}.{node.attr} would change a shared module; "
                             "use a local variable")
-        self.generic_visit(node)
 
     def visit_Constant(self, node: ast.Constant) -> None:
         """Format strings must not walk into dunder or frame attributes."""

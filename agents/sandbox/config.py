@@ -27,7 +27,7 @@ class SandboxConfig(BaseModel):
     max_tools_per_worker: int = Field(256, ge=1, description="Recycle a worker after it has compiled this many distinct tools.")
     recycle_on_tool_error: bool = Field(False, description="Also recycle after an ordinary exception raised by a tool (always done for timeout, memory, forbidden, crashes).")
     max_value_bytes: int = Field(4 << 20, ge=1024, description="Largest packed return value of one call; larger ones are invalid_output.")
-    max_frame_bytes: int = Field(64 << 20, ge=4096, description="Largest protocol frame the host accepts from a worker before killing it.")
+    max_frame_bytes: int = Field(64 << 20, ge=4096, description="Largest protocol frame the host accepts from a worker before killing it (keep it above 2 x max_value_bytes).")
     max_code_chars: int = Field(200_000, ge=1, description="Longest tool source accepted.")
     start_timeout_s: float = Field(20.0, gt=0, description="How long a new worker may take to set up isolation and say hello.")
     ast_check: bool = Field(True, description="Run the AST check and give code restricted builtins. Tests turn it off to exercise the process layers alone.")
@@ -52,4 +52,5 @@ class SandboxConfig(BaseModel):
             "rlimits": self.rlimits,
             "seccomp": self.seccomp,
             "max_value_bytes": self.max_value_bytes,
+            "max_frame_bytes": self.max_frame_bytes,
         }

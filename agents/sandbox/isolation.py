@@ -44,6 +44,7 @@ DENIED_SYSCALLS = (
     "mq_open", "msgget", "semget", "shmget", "shmat", "process_madvise",
 )
 TIOCSTI = 0x5412
+PR_SET_PDEATHSIG = 1
 
 
 def _libc() -> ctypes.CDLL:
@@ -99,7 +100,9 @@ def apply_rlimits(memory_bytes: int, cpu_s: int, file_size_bytes: int) -> bool:
     )
     try:
         for which, value in limits:
-            resource.setrlimit(which, (value, value))
+            # CPU: the soft limit sends SIGXCPU (reported as a timeout) before the hard one's SIGKILL.
+            hard = value + 1 if which == resource.RLIMIT_CPU else value
+            resource.setrlimit(which, (value, hard))
     except (OSError, ValueError):
         return False
     return True
@@ -116,6 +119,15 @@ def drop_privileges(is_root: bool) -> bool:
     except OSError:
         return False
     return os.geteuid() == NOBODY and os.getuid() == NOBODY
+
+
+def die_with_parent(parent_pid: int) -> bool:
+    """Ask the kernel to SIGKILL this worker when the host dies (set after the uid change, which clears it)."""
+    if _libc().prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
+        return False
+    if os.getppid() != parent_pid:  # the host died before the request took effect
+        os._exit(0)
+    return True
 
 
 def load_seccomp(pyseccomp, own_pid: int) -> bool:
@@ -143,6 +155,7 @@ def load_seccomp(pyseccomp, own_pid: int) -> bool:
 def isolate(settings: dict, jail_dir: str, pyseccomp) -> dict[str, bool]:
     """Apply every enabled layer in a safe order and report which ones took effect."""
     is_root = os.geteuid() == 0
+    parent_pid = os.getppid()
     layers = {"network_namespace": False, "filesystem_jail": False, "rlimits": False,
               "privilege_drop": False, "seccomp": False}
     if settings["network_namespace"]:
@@ -155,6 +168,7 @@ def isolate(settings: dict, jail_dir: str, pyseccomp) -> dict[str, bool]:
                                           settings["file_size_bytes"])
     if settings["drop_privileges"]:
         layers["privilege_drop"] = drop_privileges(is_root)
+    die_with_parent(parent_pid)
     if settings["seccomp"] and pyseccomp is not None:
         layers["seccomp"] = load_seccomp(pyseccomp, os.getpid())
     return layers

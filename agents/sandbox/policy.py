@@ -10,6 +10,10 @@ ALLOWED_MODULES = frozenset({
     "array",
 })
 
+# Stdlib helpers that C code of allowed modules imports lazily through the tool's own __import__
+# (datetime.strptime -> _strptime); served as-is because the C caller needs their private names.
+INTERNAL_MODULES = frozenset({"_strptime", "time"})
+
 # Loaded in the worker before it locks its filesystem view, because imports cannot open files later.
 PRELOAD_MODULES = tuple(sorted(ALLOWED_MODULES)) + (
     "collections.abc", "_strptime", "encodings.latin_1", "encodings.ascii", "encodings.utf_16",

@@ -6,7 +6,10 @@ import builtins
 import sys
 import types
 
-from policy import ALLOWED_MODULES, SAFE_BUILTINS, is_forbidden_attr
+try:  # inside the worker, this directory is on sys.path and `agents` is deliberately not importable
+    from policy import ALLOWED_MODULES, INTERNAL_MODULES, SAFE_BUILTINS, is_forbidden_attr
+except ImportError:  # on the host (tests)
+    from agents.sandbox.policy import ALLOWED_MODULES, INTERNAL_MODULES, SAFE_BUILTINS, is_forbidden_attr
 
 _SCALARS = frozenset({str, int, float, bool, type(None)})
 
@@ -48,6 +51,8 @@ def make_import(cache: dict[str, types.ModuleType]):
     def guarded_import(name, globals=None, locals=None, fromlist=(), level=0):
         """Import `name` if the allow-list permits it."""
         top = name.partition(".")[0]
+        if name in INTERNAL_MODULES and not level and name in sys.modules:
+            return sys.modules[name]
         if level or top not in ALLOWED_MODULES:
             raise ForbiddenImport(f"import of {name!r} is not allowed in tools")
         module = sys.modules.get(name)
@@ -99,6 +104,12 @@ def json_safety_problem(value, depth: int = 0) -> str | None:
     if depth > 100:
         return "value is nested more than 100 levels deep"
     if kind is list or kind is tuple:
+        if value and type(value[0]) is str:
+            try:
+                "".join(value)  # C-speed proof that every item is a str: the common list-of-words case
+                return None
+            except TypeError:
+                pass
         kinds = set(map(type, value))
         if kinds <= _SCALARS:
             return None

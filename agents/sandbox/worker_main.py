@@ -12,6 +12,7 @@ ERROR_CODES = {"timeout": 1, "memory": 2, "forbidden": 3, "tool_error": 4, "inva
 PROGRESS = struct.Struct("<qd")  # index of the running call (-1: loading code), its start time
 FLUSH_EVERY_S = 0.05  # stream partial results so a later kill loses at most this much work
 MAX_DETAIL = 2000
+EXIT_MEMORY, EXIT_INTERNAL = 71, 70  # exit codes the host maps to 'memory' and 'forbidden'
 
 
 def _bootstrap_imports(settings):
@@ -86,6 +87,8 @@ class Worker:
         self.guards, self.channel, self.progress = guards, channel, progress
         self.packer = msgpack.Packer(use_bin_type=True)
         self.max_value = settings["max_value_bytes"]
+        # Keep every frame well under the host's frame limit, which it enforces by killing the worker.
+        self.flush_bytes = settings["max_frame_bytes"] // 4
         self.checked = settings["ast_check"]
         self.tools = {}  # hash -> (callable namespace, None) or (None, (code, detail))
         self.module_cache = {}
@@ -148,16 +151,19 @@ class Worker:
 
     def encode_value(self, value):
         """Pack one return value, or explain why it cannot cross the pipe."""
-        why = self.guards.json_safety_problem(value)
-        if why is None:
-            try:
+        try:
+            why = self.guards.json_safety_problem(value)
+            if why is None and type(value) is str and len(value) > self.max_value:
+                why = f"return value has {len(value)} characters; the limit is {self.max_value} bytes"
+            if why is None:
                 packed = self.packer.pack(value)
-            except (TypeError, ValueError, OverflowError) as exc:
-                why = f"value cannot be encoded: {exc}"
-            else:
                 if len(packed) <= self.max_value:
                     return self.head_ok + packed
                 why = f"return value is {len(packed)} bytes; the limit is {self.max_value}"
+        except MemoryError:
+            return self.packb([ERROR_CODES["memory"], "MemoryError while encoding the return value"])
+        except (TypeError, ValueError, OverflowError, RecursionError) as exc:
+            why = f"value cannot be encoded: {type(exc).__name__}: {exc}"[:MAX_DETAIL]
         return self.packb([ERROR_CODES["invalid_output"], why])
 
     def run(self, key, code, entry, arg_lists):
@@ -173,7 +179,7 @@ class Worker:
                 load_error = (ERROR_CODES["tool_error"], f"entry {entry!r} is not a function defined by the code")
         if load_error is not None:
             return self.finish([self.packb(list(load_error))] * len(arg_lists))
-        out, progress, clock, last_flush = [], self.progress, time.monotonic, time.monotonic()
+        out, progress, clock, last_flush, size = [], self.progress, time.monotonic, time.monotonic(), 0
         for index, args in enumerate(arg_lists):
             started = clock()
             progress(index, started)
@@ -182,10 +188,12 @@ class Worker:
             except BaseException as exc:  # one bad call never stops the batch
                 out.append(self.packb(list(self.classify(exc))))
                 continue
-            out.append(self.encode_value(value))
-            if started - last_flush > FLUSH_EVERY_S:
+            item = self.encode_value(value)
+            out.append(item)
+            size += len(item)
+            if started - last_flush > FLUSH_EVERY_S or size > self.flush_bytes:
                 self.channel.write_raw(b"\x92\xa4part" + _array_header(len(out)) + b"".join(out))
-                out, last_flush = [], started
+                out, last_flush, size = [], started, 0
         self.finish(out)
 
     def finish(self, out):
@@ -226,6 +234,7 @@ def main():
     del isolation, pyseccomp
 
     def progress(index, started=0.0, _pack=PROGRESS.pack_into, _clock=time.monotonic):
+        """Publish the running call's index and start time for the host's deadline check."""
         _pack(shared, 0, index, started or _clock())
 
     worker = Worker(msgpack, guards, channel, progress, settings)
@@ -233,7 +242,11 @@ def main():
     try:
         worker.serve()
     except (EOFError, OSError):
-        return 0
+        return 0  # the host went away, or the tool closed the pipe: the host diagnoses it
+    except MemoryError:
+        return EXIT_MEMORY
+    except BaseException:
+        return EXIT_INTERNAL
     return 0
 
 

@@ -75,6 +75,8 @@ class ToolUser:
         """Write pending tool health and stop the sandbox workers."""
         self.flush_health()
         await self.sandbox.close()
+        if self.llm is not None:
+            await self.llm.aclose()
 
     def _spec(self, tool_id: str, version: str) -> ToolSpec | None:
         key = (tool_id, version)
@@ -96,11 +98,10 @@ class ToolUser:
 
     def flush_health(self) -> None:
         """Write accumulated use/failure counts to the store."""
+        events = []
         for (tool_id, version), (uses, failures) in self._health.items():
-            if uses - failures:
-                self.store.record_use(tool_id, version, ok=True, n=uses - failures)
-            if failures:
-                self.store.record_use(tool_id, version, ok=False, n=failures)
+            events += [(tool_id, version, True, uses - failures), (tool_id, version, False, failures)]
+        self.store.record_uses([e for e in events if e[3]])
         self._health.clear()
         self._pending_health = 0
         self._flushed_at = time.monotonic()

@@ -44,6 +44,8 @@ async def test_tool_is_made_verified_stored_and_reused(llm_stub, tmp_path):
     assert all(r["llm_calls"] == 0 for r in tool_routed)
     spec = ToolStore(config.store_path).find_by_task("word_sorting")
     assert spec is not None and spec.shape == "end_to_end" and len(spec.tests) == 3
+    health = ToolStore(config.store_path).stats(spec.tool_id, spec.version)
+    assert (health.uses, health.failures) == (30, 0)  # tool users recorded every call
 
     # A second run over new requests finds the stored tool: no maker call at all.
     llm_stub.reset()
@@ -97,11 +99,16 @@ async def test_unlabelled_requests_use_solver_answers_as_examples(llm_stub, tmp_
     assert sum(r["route"] == "tool" for r in records) == 14
 
 
+def topic(i: int) -> str:
+    """A distinct letters-only word per tool (retrieval ignores digits)."""
+    return "top" + "".join("abcdefghij"[int(d)] for d in str(i)) + "ic"
+
+
 def synthetic_tool(i: int) -> ToolSpec:
     code = f"def solve(question: str) -> str:\n    return '{i}'\n"
     return ToolSpec(tool_id=f"tool_{i}", task=f"task_{i}", code=code,
-                    docstring=f"Answers questions about topic{i} widgets and gadgets{i}",
-                    tests=(Example(input=f"question about topic{i} widgets", target=str(i)),))
+                    docstring=f"Answers questions about {topic(i)} widgets and gadgets",
+                    tests=(Example(input=f"question about {topic(i)} widgets", target=str(i)),))
 
 
 async def judge_prompt(llm_stub, tmp_path, n_tools: int) -> str:
@@ -113,7 +120,7 @@ async def judge_prompt(llm_stub, tmp_path, n_tools: int) -> str:
     llm_stub.reset()
     llm_stub.script({"choice": 1}, role="dispatcher")
     dispatcher = Dispatcher(store_path, llm_stub.config(), DispatcherConfig(accept_score=1.0, reject_score=0.0))
-    decision = await dispatcher.dispatch(DispatchRequest(text="a question about topic7 widgets"))
+    decision = await dispatcher.dispatch(DispatchRequest(text=f"a question about {topic(7)} widgets"))
     assert decision.method == "judge" and decision.tool_id == "tool_7"
     return llm_stub.calls("dispatcher")[0].messages[-1]["content"]
 

@@ -32,16 +32,30 @@ def run_local(program: str, replies: dict[str, str], *, tool_entry: str | None =
     return namespace["coc_main"](args or []), asked
 
 
-def test_module_level_helper_is_simulated_and_answer_returned():
+def test_module_level_helper_call_is_simulated_with_argument_values():
     result, asked = run_local(
         "s = 'What a lovely traffic jam'\nanswer = 'yes' if is_sarcastic(s) else 'no'\n",
-        {"'yes' if is_sarcastic(s) else 'no'": "True"})
-    # The LM supplied the whole right-hand side's value.
-    assert result["answer"] == "True"
+        {"is_sarcastic(s)": "True"})
+    # Only the helper call was simulated; Python computed the conditional around it.
+    assert result["answer"] == "yes"
     assert len(asked) == 1 and asked[0]["mode"] == "value"
+    assert asked[0]["call"] == "is_sarcastic('What a lovely traffic jam')"
     assert asked[0]["state"] == {"s": "'What a lovely traffic jam'"}
     assert "NameError" in asked[0]["error"]
     assert result["python_lines"] == 1 and result["simulated_lines"] == 1
+
+
+def test_failing_expression_that_is_not_a_helper_is_simulated_as_a_value():
+    result, asked = run_local("word = 'kayak'\nanswer = word.is_palindrome()\n",
+                              {"word.is_palindrome()": "True"})
+    assert result["answer"] == "True" and "AttributeError" in asked[0]["error"]
+
+
+def test_helper_inside_comprehension_sees_the_loop_variable():
+    result, asked = run_local("answer = [w for w in ['fig', 'oak'] if is_fruit(w)]\n",
+                              {"is_fruit(w)": "True"})
+    assert [a["call"] for a in asked] == ["is_fruit('fig')", "is_fruit('oak')"]
+    assert result["answer"] == "['fig', 'oak']"
 
 
 def test_helper_inside_loop_and_function_updates_locals():
@@ -72,9 +86,8 @@ def test_helper_inside_loop_and_function_updates_locals():
 
 
 def test_expression_statement_mutation_is_rebound_from_state_reply():
-    program = "answer = []\nanswer.append(guess_capital('France'))\n"
-    result, asked = run_local(program, {"answer.append(guess_capital('France'))":
-                                        "{'answer': ['Paris']}"})
+    program = "answer = []\nanswer.push('Paris')\n"
+    result, asked = run_local(program, {"answer.push('Paris')": "{'answer': ['Paris']}"})
     assert asked[0]["mode"] == "state"
     assert result["answer"] == "['Paris']"
 
@@ -83,24 +96,23 @@ def test_state_reply_in_function_rebinds_declared_locals_only():
     program = (
         "def f():\n"
         "    items = []\n"
-        "    items.append(pick_fruit())\n"
+        "    items.push(7)\n"
         "    return items\n"
         "answer = f()\n")
-    result, _ = run_local(program, {"items.append(pick_fruit())":
-                                    "{'items': ['apple'], 'unknown_name': 3}"})
-    assert result["answer"] == "['apple']"
+    result, _ = run_local(program, {"items.push(7)": "{'items': [7], 'unknown_name': 3}"})
+    assert result["answer"] == "[7]"
 
 
 def test_global_list_mutated_in_place_from_function():
     program = (
         "seen = []\n"
         "def note(x):\n"
-        "    seen.append(describe(x))\n"
+        "    seen.push(x)\n"
         "note(1)\n"
         "answer = seen\n")
-    result, asked = run_local(program, {"seen.append(describe(x))": "seen = ['one']"})
+    result, asked = run_local(program, {"seen.push(x)": "seen = [1]"})
     assert asked[0]["site_obj"].inplace == ("seen",)
-    assert result["answer"] == "['one']"
+    assert result["answer"] == "[1]"
 
 
 def test_if_test_and_for_iterable_are_simulated_as_values():
@@ -112,7 +124,9 @@ def test_if_test_and_for_iterable_are_simulated_as_values():
     replies = {"numbers_between(1, 3)": "[1, 2, 3]", "is_odd_number(n)": "True"}
     result, asked = run_local(program, replies)
     assert result["answer"] == "6"
-    assert [a["site_obj"].kind for a in asked] == ["for", "if", "if", "if"]
+    assert [a["site_obj"].kind for a in asked] == ["call"] * 4
+    assert [a["call"] for a in asked] == ["numbers_between(1, 3)", "is_odd_number(1)",
+                                          "is_odd_number(2)", "is_odd_number(3)"]
 
 
 def test_users_own_try_handler_is_not_intercepted():
@@ -123,7 +137,7 @@ def test_users_own_try_handler_is_not_intercepted():
 
 def test_rejected_reply_aborts_run():
     program = "answer = mystery()\n"
-    with pytest.raises(BaseException) as info:
+    with pytest.raises(RuntimeError) as info:
         run_local(program, {"mystery()": "__import__('os').system('true')"})
     assert "state_reply_code" in str(info.value)
 

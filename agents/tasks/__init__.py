@@ -1,0 +1,1 @@
+"""Benchmark tasks: BBH data loading, answer scoring, seeded generators and mixed request streams."""

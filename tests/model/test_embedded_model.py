@@ -1,0 +1,75 @@
+"""The embedded llama.cpp server with SmolLM2-135M: chat, structured output, reuse, restart."""
+from __future__ import annotations
+
+import pytest
+from pydantic import BaseModel, Field
+
+from agents.llm.client import LLMClient
+from agents.llm.config import ROLES, LLMConfig
+from agents.llm.embedded import (EMBEDDED_MODEL_NAME, EmbeddedModel, EmbeddedSettings,
+                                 configure_with_embedded)
+
+pytestmark = pytest.mark.model
+
+
+class City(BaseModel):
+    name: str = Field(max_length=24, description="city name")
+    population: int = Field(ge=0, description="number of people")
+
+
+@pytest.fixture(scope="module")
+def embedded(tmp_path_factory):
+    model = EmbeddedModel(EmbeddedSettings(state_dir=str(tmp_path_factory.mktemp("embedded"))))
+    model.ensure_started()
+    yield model
+    model.stop()
+
+
+@pytest.fixture
+def client(embedded):
+    config = configure_with_embedded(LLMConfig.load(env={}), embedded)
+    return LLMClient(config, embedded=embedded)
+
+
+def test_unconfigured_roles_all_point_at_the_embedded_server(embedded):
+    config = configure_with_embedded(LLMConfig.load(env={"LATM_MAKER_BASE_URL": "http://x/v1"}),
+                                     embedded)
+    assert config.role("maker").base_url == "http://x/v1" and not config.role("maker").embedded
+    assert {config.role(r).base_url for r in ROLES if r != "maker"} == {embedded.base_url}
+
+
+async def test_chat_completion_records_usage(client):
+    result = await client.chat("user", [{"role": "user", "content": "Name a colour."}],
+                               max_tokens=12)
+    assert isinstance(result.text, str) and result.text.strip()
+    rec = result.record
+    assert rec.model == EMBEDDED_MODEL_NAME and rec.priced and rec.cost_usd == 0.0
+    assert rec.prompt_tokens > 3 and 0 < rec.completion_tokens <= 12
+    assert client.ledger.by_role()["user"].completion_tokens == rec.completion_tokens
+
+
+async def test_structured_output_validates_against_its_schema(client):
+    result = await client.structured(
+        "solver", [{"role": "user", "content": "Give a city and its population."}], City,
+        max_tokens=64)
+    assert isinstance(result.value, City)
+    City.model_validate(result.value.model_dump())
+    assert result.mode in ("json_schema", "json_object")  # the grammar constrained the output
+    assert result.record.completion_tokens > 0
+
+
+def test_starting_twice_reuses_the_server(embedded):
+    url, starts = embedded.base_url, embedded.starts
+    assert embedded.ensure_started() == url and embedded.starts == starts
+    # Another instance (e.g. another process) finds the live server through the state file.
+    other = EmbeddedModel(embedded.settings)
+    assert other.ensure_started() == url and other.starts == 0 and not other.owns_server()
+
+
+async def test_a_crashed_server_is_restarted(embedded, client):
+    starts = embedded.starts
+    embedded.process.kill()
+    embedded.process.wait()
+    result = await client.chat("user", [{"role": "user", "content": "Hi"}], max_tokens=4)
+    assert result.record.completion_tokens > 0
+    assert embedded.starts == starts + 1 and embedded.owns_server()
