@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
+import tempfile
 import time
 
 from agents.llm.client import LLMClient
@@ -32,23 +33,27 @@ async def layer_overhead_us(stub: StubLLMServer, calls: int) -> tuple[float, flo
     bare = client._client(url, "no-key-needed")  # the same AsyncOpenAI the layer uses
 
     async def via_layer() -> None:
+        """One call through LLMClient.chat."""
         await client.chat("user", ASK)
 
     async def via_bare() -> None:
+        """The same request straight on the AsyncOpenAI client."""
         await bare.chat.completions.create(model=model, messages=ASK, max_tokens=512,
                                            temperature=0.0)
 
-    medians = []
     for call in (via_bare, via_layer):
         for _ in range(20):
             await call()
-        rounds = []
-        for _ in range(5):  # interleave-free rounds; the median damps noisy neighbours
+    # Alternate short rounds so load from other processes hits both sides alike.
+    bare_rounds, layer_rounds = [], []
+    per_round = 10
+    for _ in range(max(1, calls // (2 * per_round))):
+        for call, rounds in ((via_bare, bare_rounds), (via_layer, layer_rounds)):
             started = time.perf_counter()
-            for _ in range(calls // 5):
+            for _ in range(per_round):
                 await call()
-            rounds.append((time.perf_counter() - started) / (calls // 5))
-        medians.append(statistics.median(rounds))
+            rounds.append((time.perf_counter() - started) / per_round)
+    medians = [statistics.median(bare_rounds), statistics.median(layer_rounds)]
     await client.aclose()
     bare_s, layer_s = medians
     return (layer_s - bare_s) * 1e6, bare_s * 1e6, layer_s * 1e6
@@ -56,13 +61,15 @@ async def layer_overhead_us(stub: StubLLMServer, calls: int) -> tuple[float, flo
 
 async def embedded_tokens_per_s(max_tokens: int, runs: int) -> float:
     """Completion tokens per second of the embedded model (one request at a time)."""
-    from agents.llm.embedded import EmbeddedModel, configure_with_embedded
+    from agents.llm.embedded import EmbeddedModel, EmbeddedSettings, configure_with_embedded
 
+    # A private state dir: measure a server of our own, not one another process is loading.
+    embedded = EmbeddedModel(EmbeddedSettings(state_dir=tempfile.mkdtemp(prefix="latm-bench-")))
     started = time.perf_counter()
-    config = configure_with_embedded(LLMConfig.load(env={}))
-    print(f"embedded server ready in {time.perf_counter() - started:.2f}s at "
-          f"{EmbeddedModel.shared().base_url}")
-    client = LLMClient(config)
+    config = configure_with_embedded(LLMConfig.load(env={}), embedded)
+    print(f"embedded server ({embedded.settings.n_threads} thread(s)) ready in "
+          f"{time.perf_counter() - started:.2f}s at {embedded.base_url}")
+    client = LLMClient(config, embedded=embedded)
     prompt = [{"role": "user", "content": "Write a long story about a robot who learns to cook."}]
     await client.chat("user", prompt, max_tokens=8)  # warm-up
     rates = []
@@ -73,7 +80,7 @@ async def embedded_tokens_per_s(max_tokens: int, runs: int) -> float:
         print(f"  embedded: {rec.completion_tokens} tokens in {rec.latency_s:.2f}s "
               f"({rates[-1]:.1f} tok/s, prompt {rec.prompt_tokens})")
     await client.aclose()
-    EmbeddedModel.shared().stop()
+    embedded.stop()
     return statistics.median(rates)
 
 
@@ -82,7 +89,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--calls", type=int, default=2000, help="stub calls for throughput")
     parser.add_argument("--concurrency", type=int, default=32, help="in-flight stub calls")
-    parser.add_argument("--overhead-calls", type=int, default=500, help="sequential calls")
+    parser.add_argument("--overhead-calls", type=int, default=1000,
+                        help="sequential calls, half bare, half through the layer")
     parser.add_argument("--max-tokens", type=int, default=128, help="embedded completion size")
     parser.add_argument("--runs", type=int, default=3, help="embedded generations")
     args = parser.parse_args()

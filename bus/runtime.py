@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from bus.runtime_env import apply_ray_env  # isort: skip  (must run before ray is imported)
+from bus.runtime_env import LOOPBACK_ONLY, apply_ray_env, is_remote_address  # isort: skip  (before ray)
 
 import ray
 
@@ -26,9 +26,14 @@ def start_runtime(
 
     Returns the GCS address of the cluster the driver is connected to.
     """
-    apply_ray_env()
+    apply_ray_env(address)
     if not ray.is_initialized():
         address = address or os.environ.get("RAY_ADDRESS") or None
+        if is_remote_address(address) and os.environ.get(LOOPBACK_ONLY) == "0":
+            raise RuntimeError(
+                f"cannot join the cluster at {address!r} while {LOOPBACK_ONLY}=0 keeps Ray on loopback: "
+                f"unset it (or export RAY_ADDRESS={address} before starting Python)"
+            )
         init_kwargs.setdefault("include_dashboard", False)
         init_kwargs.setdefault("log_to_driver", True)
         if address:

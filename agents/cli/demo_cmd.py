@@ -23,8 +23,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("-n", type=int, default=48, help="requests in the stream (default 48)")
     p.add_argument("--seed", type=int, default=7, help="stream seed")
     p.add_argument("--dir", default=".latm/demo", help="where the stream, results and tool store go")
-    p.add_argument("--samples", type=int, default=3, help="maker samples per round (default 3)")
-    p.add_argument("--rounds", type=int, default=2, help="maker rounds per tool shape (default 2)")
+    p.add_argument("--samples", type=int, default=2, help="maker samples per round (default 2)")
+    p.add_argument("--rounds", type=int, default=1, help="maker rounds per tool shape (default 1)")
     add_pipeline_options(p)
     p.set_defaults(func=demo_command)
 

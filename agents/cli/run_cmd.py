@@ -98,7 +98,10 @@ def print_event(kind: str, data: dict, bar=None) -> None:
         line = f"[maker] no tool for {data['task']}: {data['reason']}; the solver answers these requests"
     else:
         line = f"[coordinator] {kind}: {data}"
-    (bar.write if bar is not None else print)(line)
+    if bar is not None and not bar.disable:
+        bar.write(line)
+    else:
+        print(line, flush=True)
 
 
 def progress_bar(total: int):

@@ -34,6 +34,19 @@ def state_lines(state: dict[str, str]) -> str:
     return "\n".join(f"{name} = {shown}" for name, shown in state.items())
 
 
+# One worked exchange per reply shape: tiny models copy the format of the examples.
+SHOTS = [
+    {"role": "user", "content": "Program:\n>>   1  answer = is_vegetable('carrot')\n\n"
+     "`is_vegetable` has no code. What does `is_vegetable('carrot')` return? Reply with only "
+     "that value as a Python literal."},
+    {"role": "assistant", "content": "True"},
+    {"role": "user", "content": "Program:\n     1  names = ['Ann']\n>>   2  names.push('Bo')\n"
+     "\nVariables now:\nnames = ['Ann']\n\nReply with only a Python dict literal mapping each "
+     "variable the line changes to its new value."},
+    {"role": "assistant", "content": "{'names': ['Ann', 'Bo']}"},
+]
+
+
 def line_messages(source: str, site: Site, state: dict[str, str], error: str,
                   context: str | None = None, call: str | None = None) -> list[dict[str, str]]:
     """Chat messages asking for the value (value mode) or the state change (state mode)."""
@@ -46,18 +59,19 @@ def line_messages(source: str, site: Site, state: dict[str, str], error: str,
         parts.append(
             f"`{site.expr_name}` has no code, so you must work out its result. Here the call is "
             f"`{call}`. What does `{call}` return? Reply with only that value as a Python "
-            "literal, for example True, 42, 'text' or ['a', 'b'].")
+            "literal.")
     elif site.mode == "value":
         parts.append(
             f"What is the value of `{site.expr}` here? Reply with only that value as a Python "
-            "literal, for example True, 42, 'text' or ['a', 'b'].")
+            "literal.")
     else:
         names = ", ".join(site.allowed) or "any variable of the program"
         parts.append(
             f"Run line {site.line} (`{site.text.splitlines()[0]}`) in your head. Reply with only "
             "a Python dict literal mapping each variable the line changes to its new value, for "
             f"example {{'answer': ['yes']}}. Variables it may change: {names}.")
-    return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": "\n".join(parts)}]
+    return [{"role": "system", "content": SYSTEM}, *SHOTS,
+            {"role": "user", "content": "\n".join(parts)}]
 
 
 def retry_message(reason: str, mode: str) -> dict[str, str]:

@@ -34,7 +34,9 @@ class LMulatorConfig(BaseModel):
     python_timeout_s: float = Field(default=5.0, gt=0, description="sandbox deadline for the "
                                     "Python part of a run (paused while the LM answers)")
     line_max_tokens: int = Field(default=160, gt=0,
-                                 description="completion token cap of one simulated line")
+                                 description="completion token cap of a state-mode reply")
+    value_max_tokens: int = Field(default=48, gt=0, description="completion token cap of a "
+                                  "value-mode reply (one literal on one line)")
     temperature: float = Field(default=0.0, ge=0, description="sampling temperature for lines")
     reply_retries: int = Field(default=1, ge=0,
                                description="re-asks after a rejected state reply before aborting")
@@ -168,9 +170,12 @@ class LMulator:
                                  run.context, call=call)
         for attempt in range(self.config.reply_retries + 1):
             try:
+                value_mode = site.mode == "value"
                 completion = await self.llm.chat(
                     self.config.role, messages, temperature=self.config.temperature,
-                    max_tokens=self.config.line_max_tokens)
+                    max_tokens=(self.config.value_max_tokens if value_mode
+                                else self.config.line_max_tokens),
+                    stop=["\n\n"])
             except LLMError as exc:
                 return self._abort(run, "llm_error", f"the {self.config.role} model failed on "
                                    f"line {site.line}: {exc}")

@@ -36,6 +36,9 @@ class ReplyLimits:
 
 def parse_value_reply(text: str, limits: ReplyLimits = ReplyLimits()) -> Any:
     """The single literal value an LM reply states (value mode); raises a StateReplyError."""
+    bare = re.fullmatch(r"\W*(yes|no)\W*", text or "", re.I)
+    if bare:  # a bare yes/no answers a predicate; it is not a variable name
+        return bare.group(1).lower() == "yes"
     errors: list[StateReplyError] = []
     primary = primary_candidates(text)
     for candidate in dedupe(primary + value_candidates(text)):
@@ -95,6 +98,10 @@ def value_candidates(text: str) -> list[str]:
         m = TRAILING_LITERAL.search(lines[-1])
         if m:
             found.append(m.group(1))
+        # "Yes, a carrot is a vegetable." answers a predicate: read it as a boolean.
+        word = re.match(r"^\W*(yes|no|true|false)\b", lines[0], re.I)
+        if word:
+            found.append("True" if word.group(1).lower() in ("yes", "true") else "False")
     return dedupe(found)
 
 

@@ -42,14 +42,22 @@ class Coordinator:
         self.made: list[ToolMade] = []
         self._making: set[asyncio.Task] = set()
         self._changed = asyncio.Condition()
+        # Requests still on their way to a decision; when none are and input has ended, groups
+        # still collecting can get no more examples, so they are settled with what they have.
+        self._unsettled = 0
+        self._input_closed = False
 
     async def answer(self, req) -> ToolAnswer:
         """Answer one ToolRequest; failures become an error answer for that request alone."""
         start = time.perf_counter()
+        self._unsettled += 1
         try:
             answer = await self._route(req)
         except Exception as exc:  # an agent or the runtime failed: this request gets the error
             answer = _error(req, "internal", f"{type(exc).__name__}: {exc}"[:500])
+        finally:
+            self._unsettled -= 1
+            await self._maybe_settle()
         return answer.model_copy(update={"latency_s": time.perf_counter() - start})
 
     async def _route(self, req) -> ToolAnswer:
@@ -64,7 +72,7 @@ class Coordinator:
             if group.state == "failed":
                 return await self._solve(req, found.usage)
             if group.state == "making":
-                await group.made.wait()
+                await self._parked(group.made.wait())
                 continue
             if req.target and group.add_example(req.text, req.target, self.config.needed):
                 self._start_making(group)
@@ -115,8 +123,17 @@ class Coordinator:
             group.finish(None, made.reason)
         await self._notify()
 
+    async def close_input(self) -> None:
+        """No more requests will come: groups still collecting settle once nothing is in flight."""
+        self._input_closed = True
+        await self._maybe_settle()
+
+    async def _maybe_settle(self) -> None:
+        if self._input_closed and self._unsettled == 0:
+            await self.flush_collecting()
+
     async def flush_collecting(self) -> None:
-        """Input ended or stalled: make tools from what groups have, or send them to the solver."""
+        """Make tools from what collecting groups have, or send their requests to the solver."""
         for group in self.groups.all():
             if group.state != "collecting":
                 continue
@@ -170,7 +187,17 @@ class Coordinator:
 
     async def _wait_for_change(self) -> None:
         async with self._changed:
-            await self._changed.wait()
+            await self._parked(self._changed.wait())
+
+    async def _parked(self, waiting) -> None:
+        """Wait without counting as in flight, so input-end settling is not held up by waiters."""
+        self._unsettled -= 1
+        try:
+            if self._input_closed and self._unsettled == 0:
+                asyncio.ensure_future(self.flush_collecting())
+            await waiting
+        finally:
+            self._unsettled += 1
 
     async def _notify(self) -> None:
         async with self._changed:

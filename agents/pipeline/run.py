@@ -61,7 +61,7 @@ async def run_stream(lines: Iterable[str], services: Services, out: TextIO,
                                                return_when=asyncio.FIRST_COMPLETED)
             if not done:  # everything waits on groups that need more examples: make with what we have
                 await coordinator.flush_collecting()
-    await coordinator.flush_collecting()
+    await coordinator.close_input()
     if pending:
         await asyncio.gather(*pending)
     await coordinator.drain()

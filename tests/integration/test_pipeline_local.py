@@ -4,6 +4,8 @@ from __future__ import annotations
 import io
 import json
 
+import pytest
+
 from agents.dispatching.dispatcher import Dispatcher, DispatcherConfig
 from agents.pipeline.config import PipelineConfig
 from agents.pipeline.local_services import LocalServices
@@ -130,3 +132,21 @@ async def test_dispatcher_prompt_size_does_not_grow_with_the_store(llm_stub, tmp
     large = await judge_prompt(llm_stub, tmp_path, 1000)
     assert small.count("Example request:") == large.count("Example request:") == 3
     assert abs(len(large) - len(small)) < 40  # only the candidates' numbers differ
+
+
+@pytest.mark.timeout(120)
+async def test_short_stream_settles_groups_with_the_examples_it_has(llm_stub, tmp_path):
+    llm_stub.script(WORD_SORT_TOOL, role="maker")
+    summary, records, _ = await run_lines(llm_stub, tmp_path, word_sort_requests(4))
+    made = summary.made[0]
+    assert made.ok and len(records) == 4
+    maker_prompt = llm_stub.calls("maker")[0].messages[-1]["content"]
+    assert maker_prompt.count("Question ") == 2  # 2 shown, 2 held out for validation
+    assert all(r["route"] == "tool" for r in records)
+
+
+@pytest.mark.timeout(120)
+async def test_a_lone_request_of_a_kind_is_answered_by_the_solver(llm_stub, tmp_path):
+    llm_stub.script("apple", role="solver")
+    summary, records, _ = await run_lines(llm_stub, tmp_path, word_sort_requests(1))
+    assert summary.made == [] and [r["route"] for r in records] == ["solver"]

@@ -96,3 +96,8 @@ def test_for_site_wraps_a_scalar_into_a_list():
 def test_wire_encoding_round_trips_containers():
     value = {"t": (1, [2, (3,)]), "s": {4}, 5: None}
     assert decode_from_worker(encode_for_worker(value)) == value
+
+
+def test_yes_no_prose_reads_as_a_boolean():
+    assert parse_value_reply("Yes, a carrot is a vegetable.") is True
+    assert parse_value_reply("no") is False
