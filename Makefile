@@ -5,9 +5,6 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 # llama-cpp-python compiles from source; LLaVA is not needed and doubles the build time.
 export CMAKE_ARGS ?= -DLLAVA_BUILD=OFF
-export RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER := 0
-export RAY_AUTH_MODE := disabled
-export RAY_USAGE_STATS_ENABLED := 0
 
 .PHONY: setup demo test test-fast bench clean
 
@@ -35,6 +32,8 @@ bench: setup
 	$(PY) bench/sandbox.py
 	$(PY) bench/llm.py
 	$(PY) bench/stream.py
+	$(PY) bench/coc.py
+	$(PY) bench/latm_tasks.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

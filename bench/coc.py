@@ -7,8 +7,14 @@ Ends with: direct=A cot=B coc=C simulated_line_share=S
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
-from agents.lmulator.bbh_bench import main
+# bench/ holds scripts named like packages (bench/bus.py): import the project, not the scripts.
+HERE = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
+sys.path.insert(0, str(HERE.parent))
+
+from agents.lmulator.bbh_bench import main  # noqa: E402
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -28,7 +28,7 @@ def to_wire(msg: Message) -> dict[str, Any]:
     """The plain dict a message travels as (before msgpack)."""
     if not isinstance(msg, Message):
         raise CodecError(None, None, f"expected a bus Message, got {type(msg).__name__}; wrap the data in a message class")
-    return msg.model_dump(mode="json")
+    return msg.model_dump()
 
 
 def encode(msg: Message) -> bytes:

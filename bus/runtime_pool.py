@@ -6,6 +6,7 @@ import collections
 from typing import Any, Sequence
 
 import bus.runtime_env  # noqa: F401  (sets Ray's environment before ray is imported)
+import ray
 from ray.exceptions import RayActorError
 
 from bus.codec import CodecError, from_wire, pack_wire, to_wire, unpack_batch
@@ -35,6 +36,7 @@ class Pool:
         max_queued: int | None = None,
         max_attempts: int = 4,
         probe_timeout_s: float = 120.0,
+        batch_timeout_s: float | None = None,
         resources: dict[str, float] | None = None,
         num_cpus: float = 0,
         max_restarts: int = -1,
@@ -51,6 +53,7 @@ class Pool:
         self.flush_s = flush_s
         self.max_queued = max_queued or replicas * max_in_flight * batch_size
         self.max_attempts = max_attempts
+        self.batch_timeout_s = batch_timeout_s
         self.retries = 0
         options = dict(resources=resources, num_cpus=num_cpus, max_restarts=max_restarts, **(actor_options or {}))
         self._set = ReplicaSet(lambda: create_actor(agent_cls, tuple(args), dict(kwargs or {}), **options),
@@ -182,8 +185,17 @@ class Pool:
     async def _run(self, replica: Replica, batch: list[Pending]) -> None:
         """Send one batch and deliver its replies; on a dead replica, retry the batch elsewhere."""
         actor = replica.actor
+        ref = actor.handle_batch.remote(pack_wire([p.wire for p in batch]))
         try:
-            out = await actor.handle_batch.remote(pack_wire([p.wire for p in batch]))
+            out = await (asyncio.wait_for(ref, self.batch_timeout_s) if self.batch_timeout_s else ref)
+        except asyncio.TimeoutError:
+            # A hung handler would hang again elsewhere: answer with an error instead of retrying.
+            ray.cancel(ref)
+            self._set.release(replica)
+            for p in batch:
+                self._answer(p, None, "batch_timeout", f"no reply within {self.batch_timeout_s} s; "
+                             "raise batch_timeout_s or look for a stuck handler in the agent")
+            return
         except RayActorError as exc:
             self._set.release(replica)
             probe = self._set.suspect(replica, actor)

@@ -5,6 +5,7 @@ import argparse
 import asyncio
 import json
 import os
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -100,12 +101,16 @@ async def run_bench(solver: Solver, items: dict[str, list[dict]], methods: list[
     """Solve every item with every method; returns (task, method) -> Tally."""
     tallies = {(t, m): Tally() for t in items for m in methods}
     gate = asyncio.Semaphore(concurrency)
+    done, total = [0], sum(len(v) for v in items.values()) * len(methods)
 
     async def one(task: str, method: str, item: dict) -> None:
         async with gate:
             question = prepare_input(task, item["input"])
             result = await solver.solve(question, method, task_hint=None)  # type: ignore[arg-type]
         tallies[(task, method)].add(result, answers_match(result.answer, item["target"]))
+        done[0] += 1
+        print(f"[{done[0]}/{total}] {task} {method}: {result.answer!r} "
+              f"(target {item['target']!r})", file=sys.stderr, flush=True)
 
     await asyncio.gather(*(one(t, m, item) for t in items for m in methods for item in items[t]))
     return tallies
@@ -150,7 +155,7 @@ def report(tallies: dict[tuple[str, str], Tally], methods: list[str], elapsed: f
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options shared by bench/coc.py and `latm bench bbh`."""
     parser.add_argument("--tasks", default="", help="comma-separated task names (default: all)")
-    parser.add_argument("--limit", type=int, default=3, help="test items per task (default 3)")
+    parser.add_argument("--limit", type=int, default=2, help="test items per task (default 2)")
     parser.add_argument("--methods", default=",".join(METHODS), help="direct,cot,coc")
     parser.add_argument("--data", default=None, help="BBH folder (default ../shared/data/bbh)")
     parser.add_argument("--config", default=None, help="LLM config file (default: env/embedded)")

@@ -11,7 +11,7 @@ from agents.pipeline.services import Services
 from agents.pipeline.task_groups import TaskGroup, TaskGroups
 from agents.using.usage import merge_usage
 from bus.messages import (
-    DispatchRequest, ErrorInfo, MakeTool, RoleUsage, SolveRequest, ToolAnswer, ToolMade, UseTool)
+    DispatchRequest, Dispatched, ErrorInfo, MakeTool, RoleUsage, SolveRequest, ToolAnswer, ToolMade, UseTool)
 
 
 class CoordinatorConfig(BaseModel):
@@ -46,6 +46,9 @@ class Coordinator:
         # still collecting can get no more examples, so they are settled with what they have.
         self._unsettled = 0
         self._input_closed = False
+        # Task-labelled requests need the dispatcher once per task: versions are immutable, so
+        # its decision holds until the tool is quarantined.
+        self._task_routes: dict[str, Dispatched] = {}
 
     async def answer(self, req) -> ToolAnswer:
         """Answer one ToolRequest; failures become an error answer for that request alone."""
@@ -61,8 +64,12 @@ class Coordinator:
         return answer.model_copy(update={"latency_s": time.perf_counter() - start})
 
     async def _route(self, req) -> ToolAnswer:
-        found = await self.services.dispatch(DispatchRequest(
-            request_id=req.request_id, trace_id=req.trace_id, text=req.text, task=req.task))
+        found = self._task_routes.get(req.task) if req.task else None
+        if found is None:
+            found = await self.services.dispatch(DispatchRequest(
+                request_id=req.request_id, trace_id=req.trace_id, text=req.text, task=req.task))
+            if req.task and found.tool_id and found.method == "task":
+                self._task_routes[req.task] = found
         if found.tool_id:
             return await self._use(req, found.tool_id, found.tool_version, found.confidence, found.usage)
         group = self.groups.get(req.text, req.task)
@@ -169,6 +176,7 @@ class Coordinator:
         if group.tool_uses >= cfg.quarantine_after and \
                 group.tool_failures / group.tool_uses >= cfg.quarantine_rate:
             self.services.store.set_status(tool_id, "quarantined")
+            self._task_routes = {t: d for t, d in self._task_routes.items() if d.tool_id != tool_id}
             self.on_event("quarantined", {"task": group.key, "tool_id": tool_id})
             group.finish(None, f"tool {tool_id} quarantined after {group.tool_failures} failures")
 

@@ -103,6 +103,17 @@ async def test_same_request_id_in_flight_runs_once():
         msg = Echo(payload="x", request_id="dup-1")
         first, second = await asyncio.gather(pool.submit(msg), pool.submit(msg))
         assert first == second and first.payload == "x#1"
+        other = Echo(payload="y")
+        replies = await pool.submit_many([other, other, Echo(payload="z")])
+        assert [r.payload for r in replies] == ["y#1", "y#1", "z#1"]
+
+
+def test_start_runtime_is_idempotent(ray_session):
+    from bus.runtime import start_runtime
+
+    address = ray_session.get_runtime_context().gcs_address
+    assert start_runtime() == address
+    assert start_runtime(num_cpus=1) == address  # already running: nothing restarts
 
 
 @pytest.mark.parametrize("restart", [False, True], ids=["killed-for-good", "killed-and-restarted"])
@@ -147,6 +158,12 @@ async def test_poison_message_is_isolated_and_answered_with_an_error():
         assert all(isinstance(r, Echo) for r in others), others
     finally:
         await pool.close()
+
+
+async def test_hung_batch_times_out_with_error_replies():
+    async with Pool(SlowEcho, (30.0,), replicas=1, batch_size=4, batch_timeout_s=0.5) as pool:
+        replies = await pool.submit_many([Echo(payload=str(i)) for i in range(3)])
+        assert [r.code for r in replies] == ["batch_timeout"] * 3
 
 
 async def test_close_answers_queued_messages():
