@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from agents.llm.client import LLMClient
 from agents.llm.config import LLMConfig
 from agents.making import prompts
+from agents.lmulator.soft_tools import is_soft_tool
 from agents.making.code_extract import (
     CodeExtractionError, extract_function, function_docstring, function_signature)
 from bus.messages import MakeTool, ToolMade, Verdict, VerifyTool, new_request_id
@@ -42,6 +43,7 @@ class _Candidate:
     code: str
     reply: str
     history: list[dict]
+    shape: str = "end_to_end"
     verdict: Verdict | None = None
     problem: str = ""
 
@@ -109,7 +111,7 @@ class Maker:
         for shape in shapes:
             winner, best_here = await self._make_shape(msg, shape, spend)
             if winner is not None:
-                return self._made(msg, winner, shape, spend)
+                return self._made(msg, winner, spend)
             best = best_here if best is None or (best_here and best_here.score > best.score) else best
             if spend.tokens >= self.config.token_budget:
                 break
@@ -131,7 +133,7 @@ class Maker:
             candidates = await asyncio.gather(*(
                 self._sample(history, entry, spend, seed) for seed in range(self.config.samples_per_round)))
             fresh = [c for c in candidates if c.problem == "" and _mark_new(c, spend)]
-            verdicts = await asyncio.gather(*(self._check(msg, c, entry, shape) for c in fresh))
+            verdicts = await asyncio.gather(*(self._check(msg, c, entry) for c in fresh))
             for cand, verdict in zip(fresh, verdicts):
                 cand.verdict = verdict
             ranked = sorted(candidates, key=lambda c: c.score, reverse=True)
@@ -157,16 +159,17 @@ class Maker:
         spend.model = rec.model
         try:
             code = extract_function(completion.text, entry)
-            return _Candidate(code=code, reply=completion.text, history=history)
+            return _Candidate(code=code, reply=completion.text, history=history,
+                              shape=_shape_of(code, entry))
         except CodeExtractionError as exc:
             return _Candidate(code="", reply=completion.text, history=history, problem=str(exc))
 
-    async def _check(self, msg: MakeTool, cand: _Candidate, entry: str, shape: str) -> Verdict:
+    async def _check(self, msg: MakeTool, cand: _Candidate, entry: str) -> Verdict:
         """Verify a candidate on training and validation cases together."""
         cases = list(msg.train) + list(msg.validation)
         # A fresh id per candidate: the bus answers each request id once.
         return await self._verify(VerifyTool(request_id=new_request_id(), trace_id=msg.trace_id,
-                                             task=msg.task, code=cand.code, entry=entry, shape=shape,
+                                             task=msg.task, code=cand.code, entry=entry, shape=cand.shape,
                                              cases=cases))
 
     def _accepted(self, msg: MakeTool, verdict: Verdict) -> bool:
@@ -177,9 +180,10 @@ class Maker:
         rate = sum(c.ok for c in held_out) / len(held_out) if held_out else 0.0
         return train_ok and rate >= self.config.accept_rate
 
-    def _made(self, msg: MakeTool, cand: _Candidate, shape: str, spend: _Spend) -> ToolMade:
+    def _made(self, msg: MakeTool, cand: _Candidate, spend: _Spend) -> ToolMade:
         """Wrap the accepted candidate into a ToolSpec with demos and tests."""
-        entry = "solve" if shape == "end_to_end" else "tool"
+        shape = cand.shape
+        entry = "tool" if shape == "structured" else "solve"
         n_train = len(msg.train)
         demos = tuple(Demo(input=c.input, call=f"{entry}(...)", output=c.got or "")
                       for c in cand.verdict.cases[:n_train])
@@ -197,6 +201,14 @@ class Maker:
                         tool=spec, samples=spend.samples, rounds=spend.rounds,
                         prompt_tokens=spend.prompt_tokens, completion_tokens=spend.completion_tokens,
                         cost_usd=spend.cost_usd, reason="")
+
+
+def _shape_of(code: str, entry: str) -> str:
+    """Structured when it takes arguments; soft when it calls helpers it never defines (the
+    LMulator simulates those); else end-to-end."""
+    if entry != "solve":
+        return "structured"
+    return "soft" if is_soft_tool(code) else "end_to_end"
 
 
 def _mark_new(cand: _Candidate, spend: _Spend) -> bool:

@@ -27,7 +27,9 @@ END_TO_END_TASK = (
     "Write `def {entry}(question: str) -> str` that takes the full question text exactly as "
     "above, parses the values it needs from the text (they change from question to question), "
     "computes the answer and returns it as a string in exactly the same format as the answers "
-    "above. Do not hard-code these examples' answers."
+    "above. Do not hard-code these examples' answers. If one step needs judgement that code "
+    "cannot make (e.g. whether a sentence is sarcastic), call a helper you do not define, such as "
+    "`is_sarcastic(sentence)`; a language model will answer those calls."
 )
 
 STRUCTURED_TASK = (

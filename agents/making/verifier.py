@@ -7,6 +7,8 @@ from typing import Any, ClassVar
 from agents.llm.client import LLMClient
 from agents.llm.config import LLMConfig
 from agents.llm.errors import LLMError
+from agents.lmulator.runner import LMulator
+from agents.lmulator.soft_tools import verify_soft_tool
 from agents.sandbox import ForbiddenCode, Sandbox, SandboxConfig, check_code
 from agents.tasks.scoring import is_correct
 from agents.using.answers import render_value
@@ -48,6 +50,8 @@ class Verifier:
         except ForbiddenCode as exc:
             return _verdict(msg, [(None, f"forbidden: {exc}")] * len(msg.cases))
         await self._ensure_sandbox()
+        if msg.shape == "soft":
+            return await self._verify_soft(msg)
         arg_lists, problems = await self._arguments(msg)
         runnable = [i for i, p in enumerate(problems) if p is None]
         results = await self.sandbox.call_many(msg.code, msg.entry, [arg_lists[i] for i in runnable],
@@ -56,6 +60,14 @@ class Verifier:
         for i, res in zip(runnable, results):
             outcomes[i] = (render_value(res.value), None) if res.ok else (None, _error_text(res))
         return _verdict(msg, outcomes)
+
+    async def _verify_soft(self, msg: VerifyTool) -> Verdict:
+        """A soft tool's helper calls are simulated by the LMulator; it must pass like any tool."""
+        if self.llm is None:
+            return _verdict(msg, [(None, "soft tools need an LLM to simulate their helpers")] * len(msg.cases))
+        verdict = await verify_soft_tool(LMulator(self.llm, self.sandbox), msg.code, msg.entry,
+                                         list(msg.cases), compare=lambda got, target: is_correct(got, target, msg.task))
+        return verdict.model_copy(update={"request_id": msg.request_id, "trace_id": msg.trace_id})
 
     async def _arguments(self, msg: VerifyTool) -> tuple[list[list], list[str | None]]:
         """Arguments per case: the raw text for end-to-end tools, model-extracted otherwise."""

@@ -8,6 +8,8 @@ from typing import ClassVar
 from agents.llm.client import LLMClient
 from agents.llm.config import LLMConfig
 from agents.llm.errors import LLMError
+from agents.lmulator.runner import LMulator
+from agents.lmulator.soft_tools import run_soft_tool
 from agents.sandbox import Sandbox, SandboxConfig
 from agents.using.answers import render_value
 from agents.using.arguments import ArgumentError, extract_arguments
@@ -58,12 +60,25 @@ class ToolUser:
             self._note_health(spec, ok=False)
             return self._answer(msg, start, records=records,
                                 error=ErrorInfo(code="argument_extraction", message=str(exc)[:500]))
+        if spec.shape == "soft":
+            return await self._use_soft(msg, spec, start)
         result = await self.calls.call(spec.code, spec.entry, args)
         self._note_health(spec, ok=result.ok)
         if not result.ok:
             return self._answer(msg, start, records=records, error=ErrorInfo(
                 code=f"tool_{result.error}", message=result.detail[:500]))
         return self._answer(msg, start, answer=render_value(result.value), records=records)
+
+    async def _use_soft(self, msg: UseTool, spec: ToolSpec, start: float) -> ToolAnswer:
+        """A soft tool's helper calls are simulated by the LMulator (user role's client)."""
+        if self.llm is None:
+            return self._answer(msg, start, error=ErrorInfo(code="soft_tool", message="soft tools need an LLM"))
+        run = await run_soft_tool(LMulator(self.llm, self.sandbox), spec, msg.text)
+        self._note_health(spec, ok=run.ok)
+        if not run.ok:
+            return self._answer(msg, start, records=run.records,
+                                error=ErrorInfo(code=f"tool_{run.error}", message=run.detail[:500]))
+        return self._answer(msg, start, answer=run.answer, records=run.records)
 
     async def start(self) -> None:
         """Start the sandbox pool once, inside the serving event loop."""

@@ -38,3 +38,34 @@ def word_sort_requests(n: int, start: int = 0, with_target: bool = True, task: s
             row["target"] = " ".join(sorted(words))
         lines.append(json.dumps(row))
     return lines
+
+SOFT_REVIEW_TOOL = '''```python
+def solve(question: str) -> str:
+    review = question.split(":", 1)[1].strip()
+    return "yes" if is_positive(review) else "no"
+```'''
+
+
+def review_requests(n: int) -> list[str]:
+    """Requests a soft tool answers: the sentiment judgement is left to the LM."""
+    good = ["I love this phone", "We love the food here", "they love the show"]
+    bad = ["The screen cracked", "Cold soup and slow staff", "It broke in a day"]
+    lines = []
+    for i in range(n):
+        positive = i % 2 == 0
+        text = (good if positive else bad)[i % 3]
+        lines.append(json.dumps({"id": f"r{i}", "input": f"Is this review positive: {text}",
+                                 "task": "review", "target": "yes" if positive else "no"}))
+    return lines
+
+STRUCTURED_SORT_TOOL = '''```python
+def tool(words: list[str]) -> str:
+    return " ".join(sorted(words))
+```'''
+
+
+def words_from_prompt(body: dict) -> dict:
+    """The stub user's argument extraction: the words after 'List:' in the question."""
+    text = body["messages"][-1]["content"]
+    question = text.split("Question:\n", 1)[1]
+    return {"words": question.split("List:", 1)[1].split("\n")[0].split()}

@@ -14,7 +14,9 @@ from bus.messages import DispatchRequest
 from store.tool_spec import Example, ToolSpec
 from store.tool_store import ToolStore
 
-from .pipeline_helpers import CRASHING_TOOL, WORD_SORT_TOOL, WRONG_TOOL, word_sort_requests
+from .pipeline_helpers import (
+    CRASHING_TOOL, SOFT_REVIEW_TOOL, STRUCTURED_SORT_TOOL, WORD_SORT_TOOL, WRONG_TOOL, review_requests,
+    word_sort_requests, words_from_prompt)
 
 
 def make_config(tmp_path, **maker) -> PipelineConfig:
@@ -150,3 +152,28 @@ async def test_a_lone_request_of_a_kind_is_answered_by_the_solver(llm_stub, tmp_
     llm_stub.script("apple", role="solver")
     summary, records, _ = await run_lines(llm_stub, tmp_path, word_sort_requests(1))
     assert summary.made == [] and [r["route"] for r in records] == ["solver"]
+
+
+async def test_soft_tool_is_verified_and_used_with_simulated_helpers(llm_stub, tmp_path):
+    llm_stub.script(SOFT_REVIEW_TOOL, role="maker")
+    llm_stub.script(lambda body: "True" if "love" in body["messages"][-1]["content"] else "False",
+                    role="lmulator")
+    summary, records, config = await run_lines(llm_stub, tmp_path, review_requests(10))
+    assert [m.ok for m in summary.made] == [True]
+    spec = ToolStore(config.store_path).find_by_task("review")
+    assert spec.shape == "soft"
+    assert all(r["route"] == "tool" and r["correct"] for r in records)
+    assert all(r["usage"]["lmulator"]["calls"] >= 1 for r in records)  # helpers simulated per use
+
+
+async def test_structured_tool_when_end_to_end_fails(llm_stub, tmp_path):
+    llm_stub.script(STRUCTURED_SORT_TOOL, role="maker", match="typed parameters")
+    llm_stub.script(WRONG_TOOL, role="maker")
+    llm_stub.script(words_from_prompt, role="user")
+    summary, records, config = await run_lines(llm_stub, tmp_path, word_sort_requests(10),
+                                               structured_fallback=True, rounds=1)
+    assert [m.ok for m in summary.made] == [True]
+    spec = ToolStore(config.store_path).find_by_task("word_sorting")
+    assert spec.shape == "structured" and spec.entry == "tool"
+    assert all(r["route"] == "tool" and r["correct"] for r in records)
+    assert all(r["usage"]["user"]["calls"] == 1 for r in records)  # one extraction per request
