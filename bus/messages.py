@@ -237,6 +237,7 @@ class UseTool(Message):
     tool_id: str = Field(description="the tool to use")
     tool_version: str = Field(description="the exact version to use (versions are immutable)")
     confidence: float = Field(default=1.0, description="dispatcher confidence, copied to the answer")
+    tool: ToolSpec | None = Field(default=None, description="the tool itself, for a replica that cannot read the store")
 
 
 class ErrorReply(Message):

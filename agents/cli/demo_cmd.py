@@ -35,7 +35,7 @@ def demo_command(args: argparse.Namespace) -> int:
     work.mkdir(parents=True, exist_ok=True)
     requests = work / "requests.jsonl"
     rows = mixed_stream(args.n, seed=args.seed)
-    requests.write_text("".join(json.dumps({"id": f"demo-{i}", **r}) + "\n" for i, r in enumerate(rows)))
+    requests.write_text("".join(json.dumps(r) + "\n" for r in rows))
     args.output = str(work / "results.jsonl")
     args.store = args.store or str(work / "tools.sqlite")
     kinds = Counter(r["task"] for r in rows)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import Counter
 from typing import Callable, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -49,6 +50,7 @@ class Coordinator:
         # Task-labelled requests need the dispatcher once per task: versions are immutable, so
         # its decision holds until the tool is quarantined.
         self._task_routes: dict[str, Dispatched] = {}
+        self._health: Counter[tuple[str, str, bool]] = Counter()  # one writer: the driver
 
     async def answer(self, req) -> ToolAnswer:
         """Answer one ToolRequest; failures become an error answer for that request alone."""
@@ -151,18 +153,34 @@ class Coordinator:
         await self._notify()
 
     async def drain(self) -> None:
-        """Wait for every tool being made."""
+        """Wait for every tool being made, then write the remaining tool-health counts."""
         while self._making:
             await asyncio.gather(*list(self._making), return_exceptions=True)
+        self.flush_health()
+
+    def _count_use(self, tool_id: str, version: str, ok: bool) -> None:
+        self._health[(tool_id, version, ok)] += 1
+        if sum(self._health.values()) >= 1000:
+            self.flush_health()
+
+    def flush_health(self) -> None:
+        """Write tool uses and failures to the store in one transaction."""
+        if self._health:
+            self.services.store.record_uses([(t, v, ok, n) for (t, v, ok), n in self._health.items()])
+            self._health.clear()
 
     async def _use(self, req, tool_id: str, version: str, confidence: float,
                    usage: list[RoleUsage], group: TaskGroup | None = None) -> ToolAnswer:
         """Answer with the tool; on tool failure fall back to the solver and note tool health."""
-        used = await self.services.use(UseTool(request_id=req.request_id, trace_id=req.trace_id,
-                                               text=req.text, task=req.task, tool_id=tool_id,
-                                               tool_version=version, confidence=confidence))
+        use = UseTool(request_id=req.request_id, trace_id=req.trace_id, text=req.text, task=req.task,
+                      tool_id=tool_id, tool_version=version, confidence=confidence)
+        used = await self.services.use(use)
+        if used.error and used.error.code == "tool_missing":  # the replica has no store: send the tool
+            spec = self.services.store.get(tool_id, version, include_quarantined=True)
+            used = await self.services.use(use.model_copy(update={"tool": spec})) if spec else used
         group = group or self.groups.get(req.text, req.task)
         group.tool_uses += 1
+        self._count_use(tool_id, version, used.route == "tool")
         if used.route == "tool":
             return _with_usage(used, merge_usage(usage, used.usage))
         group.tool_failures += 1

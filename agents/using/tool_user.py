@@ -1,4 +1,4 @@
-"""The ToolUser agent: answer a request with a stored tool, in the sandbox, and record tool health."""
+"""The ToolUser agent: answer a request with a stored tool version, in the sandbox."""
 from __future__ import annotations
 
 import asyncio
@@ -21,32 +21,27 @@ from store.tool_store import ToolStore
 
 
 class ToolUser:
-    """One replica of the cheap tool-using agent; many run side by side."""
+    """One replica of the cheap tool-using agent; many run side by side (the coordinator counts health)."""
 
     handlers: ClassVar[dict] = {UseTool: "use"}
 
     def __init__(self, store_path: str, llm_config: LLMConfig | None = None,
-                 sandbox_config: SandboxConfig | None = None, timeout_s: float = 2.0,
-                 stats_flush_every: int = 200) -> None:
+                 sandbox_config: SandboxConfig | None = None, timeout_s: float = 2.0) -> None:
         self.store = ToolStore(store_path)
         self.llm = LLMClient(llm_config) if llm_config else None
         self.sandbox = Sandbox(sandbox_config)
         self.calls = CallCoalescer(self.sandbox, timeout_s)
         self._specs: dict[tuple[str, str], ToolSpec] = {}  # versions are immutable: cache forever
-        self._health: dict[tuple[str, str], list[int]] = {}
-        self._pending_health = 0
-        self._flush_every = stats_flush_every
-        self._flushed_at = time.monotonic()
         self._started: asyncio.Task | None = None
 
     async def use(self, msg: UseTool) -> ToolAnswer:
         """Call the tool on the request; any failure becomes a typed error answer."""
         start = time.perf_counter()
         await self.start()
-        spec = self._spec(msg.tool_id, msg.tool_version)
-        if spec is None:
+        spec = self._spec(msg)
+        if spec is None:  # e.g. a replica on a node without the store file: the sender resends it
             return self._answer(msg, start, error=ErrorInfo(
-                code="tool_missing", message=f"tool {msg.tool_id}@{msg.tool_version} is not in the store"))
+                code="tool_missing", message=f"tool {msg.tool_id}@{msg.tool_version} is not in this replica's store"))
         records = []
         try:
             args = [msg.text]
@@ -57,13 +52,11 @@ class ToolUser:
                                                        spec.signature)
                 records.append(record)
         except (ArgumentError, LLMError) as exc:
-            self._note_health(spec, ok=False)
             return self._answer(msg, start, records=records,
                                 error=ErrorInfo(code="argument_extraction", message=str(exc)[:500]))
         if spec.shape == "soft":
             return await self._use_soft(msg, spec, start)
         result = await self.calls.call(spec.code, spec.entry, args)
-        self._note_health(spec, ok=result.ok)
         if not result.ok:
             return self._answer(msg, start, records=records, error=ErrorInfo(
                 code=f"tool_{result.error}", message=result.detail[:500]))
@@ -74,7 +67,6 @@ class ToolUser:
         if self.llm is None:
             return self._answer(msg, start, error=ErrorInfo(code="soft_tool", message="soft tools need an LLM"))
         run = await run_soft_tool(LMulator(self.llm, self.sandbox), spec, msg.text)
-        self._note_health(spec, ok=run.ok)
         if not run.ok:
             return self._answer(msg, start, records=run.records,
                                 error=ErrorInfo(code=f"tool_{run.error}", message=run.detail[:500]))
@@ -87,39 +79,21 @@ class ToolUser:
         await asyncio.shield(self._started)
 
     async def close(self) -> None:
-        """Write pending tool health and stop the sandbox workers."""
-        self.flush_health()
+        """Stop the sandbox workers and the HTTP client."""
         await self.sandbox.close()
         if self.llm is not None:
             await self.llm.aclose()
 
-    def _spec(self, tool_id: str, version: str) -> ToolSpec | None:
-        key = (tool_id, version)
+    def _spec(self, msg: UseTool) -> ToolSpec | None:
+        """The tool version: from this replica's cache, the message, or the store."""
+        key = (msg.tool_id, msg.tool_version)
         if key not in self._specs:
-            spec = self.store.get(tool_id, version)
+            spec = msg.tool if msg.tool and msg.tool.version == msg.tool_version else \
+                self.store.get(msg.tool_id, msg.tool_version)
             if spec is None:
                 return None
             self._specs[key] = spec
         return self._specs[key]
-
-    def _note_health(self, spec: ToolSpec, ok: bool) -> None:
-        """Count uses and failures; write them to the store in batches, not per call."""
-        counts = self._health.setdefault((spec.tool_id, spec.version), [0, 0])
-        counts[0] += 1
-        counts[1] += 0 if ok else 1
-        self._pending_health += 1
-        if self._pending_health >= self._flush_every or time.monotonic() - self._flushed_at > 2.0:
-            self.flush_health()
-
-    def flush_health(self) -> None:
-        """Write accumulated use/failure counts to the store."""
-        events = []
-        for (tool_id, version), (uses, failures) in self._health.items():
-            events += [(tool_id, version, True, uses - failures), (tool_id, version, False, failures)]
-        self.store.record_uses([e for e in events if e[3]])
-        self._health.clear()
-        self._pending_health = 0
-        self._flushed_at = time.monotonic()
 
     def _answer(self, msg: UseTool, start: float, answer: str | None = None, records=(),
                 error: ErrorInfo | None = None) -> ToolAnswer:

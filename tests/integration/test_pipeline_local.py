@@ -177,3 +177,22 @@ async def test_structured_tool_when_end_to_end_fails(llm_stub, tmp_path):
     assert spec.shape == "structured" and spec.entry == "tool"
     assert all(r["route"] == "tool" and r["correct"] for r in records)
     assert all(r["usage"]["user"]["calls"] == 1 for r in records)  # one extraction per request
+
+
+async def test_a_replica_without_the_store_gets_the_tool_sent(llm_stub, tmp_path):
+    from agents.using.tool_user import ToolUser
+    llm_stub.script(WORD_SORT_TOOL, role="maker")
+    config = make_config(tmp_path)
+    services = LocalServices(llm_stub.config(), config)
+    # As on a node with no shared filesystem: this replica's store file is empty.
+    services.user = ToolUser(str(tmp_path / "elsewhere.sqlite"), llm_stub.config())
+    out = io.StringIO()
+    try:
+        summary, _ = await run_stream(word_sort_requests(10), services, out, config.coordinator)
+    finally:
+        await services.close()
+    records = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert all(r["route"] == "tool" and r["correct"] for r in records)
+    assert ToolStore(str(tmp_path / "elsewhere.sqlite")).list() == []
+    spec = ToolStore(config.store_path).find_by_task("word_sorting")
+    assert ToolStore(config.store_path).stats(spec.tool_id, spec.version).uses == 10

@@ -56,7 +56,7 @@ def samples() -> dict[str, Message]:
         DispatchRequest(text="reverse abc", task="reverse", **IDS),
         Dispatched(tool_id="reverse", tool_version=TOOL.version, confidence=0.8, method="judge", usage=usage, **IDS),
         UseTool(text="reverse abc", task="reverse", tool_id="reverse", tool_version=TOOL.version, confidence=0.8,
-                **IDS),
+                tool=TOOL, **IDS),
         ErrorReply(code="handler_error", message="boom", **IDS),
     ]}
 
