@@ -76,12 +76,14 @@ class Maker:
 
     def __init__(self, llm_config: LLMConfig, config: MakerConfig | None = None,
                  verifier_replicas: int = 0, tool_timeout_s: float = 2.0,
+                 verifier_resources: dict[str, float] | None = None,
                  verify: VerifyFn | None = None) -> None:
         self.llm = LLMClient(llm_config)
         self.config = config or MakerConfig()
         self._llm_config = llm_config
         self._verifier_replicas = verifier_replicas
         self._timeout_s = tool_timeout_s
+        self._verifier_resources = verifier_resources
         self._verify = verify
 
     async def start(self) -> None:
@@ -90,7 +92,8 @@ class Maker:
             return
         if self._verifier_replicas > 0:
             from agents.making.verifier_pool import VerifierPool
-            self._verify = VerifierPool(self._verifier_replicas, self._llm_config, self._timeout_s)
+            self._verify = VerifierPool(self._verifier_replicas, self._llm_config, self._timeout_s,
+                                        self._verifier_resources)
         else:
             from agents.making.verifier import Verifier
             self._verify = Verifier(None, self._llm_config, self._timeout_s).verify

@@ -10,9 +10,10 @@ from bus.runtime import Pool
 class VerifierPool:
     """Sends VerifyTool messages to verifier replicas and returns their verdicts."""
 
-    def __init__(self, replicas: int, llm_config: LLMConfig | None, timeout_s: float) -> None:
+    def __init__(self, replicas: int, llm_config: LLMConfig | None, timeout_s: float,
+                 resources: dict[str, float] | None = None) -> None:
         self.pool = Pool(Verifier, (None, llm_config, timeout_s), replicas=replicas, batch_size=4,
-                         max_in_flight=4)
+                         max_in_flight=4, resources=resources)
 
     async def __call__(self, msg: VerifyTool) -> Verdict:
         reply = await self.pool.submit(msg)

@@ -15,7 +15,8 @@ from bus.runtime import start_runtime, stop_runtime
 
 def runtime_resources(config: PipelineConfig) -> dict[str, float]:
     """Custom resources a local runtime declares so placement requests can be met on one machine."""
-    return {"maker": 1, "tool_user": config.users, "verifier": max(config.verifiers, 1)}
+    return {"maker": 1, "tool_user": config.users, "verifier": max(config.verifiers, 1),
+            "lmulator": config.solvers}
 
 
 @contextlib.asynccontextmanager

@@ -19,7 +19,7 @@ class LocalServices:
         self.store = ToolStore(config.store_path)
         self.dispatcher = Dispatcher(config.store_path, llm_config, config.dispatcher)
         self.user = ToolUser(config.store_path, llm_config, None, config.tool_timeout_s)
-        self.maker = Maker(llm_config, config.maker, 0, config.tool_timeout_s)
+        self.maker = Maker(llm_config, config.maker, verifier_replicas=0, tool_timeout_s=config.tool_timeout_s)
         self.solver = LMulatorAgent(llm_config)
 
     async def dispatch(self, msg: DispatchRequest) -> Dispatched:

@@ -44,8 +44,10 @@ class RayServices:
         self.users = Pool(ToolUser, (config.store_path, llm_config, None, config.tool_timeout_s),
                           replicas=config.users, resources=user_res, **common)
         self.solvers = Pool(LMulatorAgent, (llm_config,), replicas=config.solvers, batch_size=8,
-                            max_in_flight=config.max_in_flight)
+                            max_in_flight=config.max_in_flight,
+                            resources={"lmulator": 1} if config.placement else None)
         self.maker = spawn(Maker, llm_config, config.maker, config.verifiers, config.tool_timeout_s,
+                           {"verifier": 1} if config.placement else None,
                            resources={"maker": 1} if config.placement else None)
 
     async def dispatch(self, msg: DispatchRequest) -> Dispatched:
