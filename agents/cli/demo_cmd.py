@@ -20,11 +20,15 @@ def register(sub: argparse._SubParsersAction) -> None:
                                    "tool-maker paper, runs it, and shows tools being made, verified "
                                    "and reused. Runs offline on the embedded model when no endpoint "
                                    "is configured.")
-    p.add_argument("-n", type=int, default=48, help="requests in the stream (default 48)")
+    p.add_argument("-n", type=int, default=36, help="requests in the stream (default 36, 6 per task)")
     p.add_argument("--seed", type=int, default=7, help="stream seed")
     p.add_argument("--dir", default=".latm/demo", help="where the stream, results and tool store go")
     p.add_argument("--samples", type=int, default=2, help="maker samples per round (default 2)")
     p.add_argument("--rounds", type=int, default=1, help="maker rounds per tool shape (default 1)")
+    p.add_argument("--examples", type=int, default=2,
+                   help="examples shown to the maker, and as many held out (default 2)")
+    p.add_argument("--structured", action="store_true",
+                   help="also try structured tools when end-to-end ones fail (slower)")
     add_pipeline_options(p)
     p.set_defaults(func=demo_command)
 
@@ -45,8 +49,14 @@ def demo_command(args: argparse.Namespace) -> int:
     if not any(os.environ.get(k) for k in ("OPENAI_BASE_URL", "LATM_MAKER_BASE_URL", "LATM_CONFIG")) \
             and not args.config:
         print("no endpoint configured: every role uses the embedded SmolLM2-135M model (offline)")
-    maker = MakerConfig(samples_per_round=args.samples, rounds=args.rounds, max_tokens=400)
+    # The embedded model is the only heavy process of a demo: give it both cores.
+    os.environ.setdefault("LATM_EMBEDDED_THREADS", "2")
+    maker = MakerConfig(samples_per_round=args.samples, rounds=args.rounds, max_tokens=400,
+                        structured_fallback=args.structured)
     config = pipeline_config(args, maker=maker)
+    coordinator = config.coordinator.model_copy(
+        update={"train_examples": args.examples, "validation_examples": args.examples})
+    config = config.model_copy(update={"coordinator": coordinator})
     lines = requests.read_text().splitlines()
     figures = asyncio.run(execute(lines, args, config, set()))
     print_summary(figures)

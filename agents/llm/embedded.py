@@ -143,7 +143,9 @@ class EmbeddedModel:
                "--n_threads_batch", str(self.settings.n_threads)]
         with open(log_path, "wb") as log:
             # Own session: a Ctrl-C meant for the CLI does not kill the server mid-request.
-            self.process = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT,
+            # Passive OpenMP waits: spinning threads starve everything else on a small machine.
+            env = {**os.environ, "OMP_WAIT_POLICY": os.environ.get("OMP_WAIT_POLICY", "PASSIVE")}
+            self.process = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env,
                                             stdin=subprocess.DEVNULL, start_new_session=True)
         url = f"http://127.0.0.1:{port}/v1"
         deadline = time.monotonic() + self.settings.startup_timeout_s
