@@ -15,8 +15,9 @@ from agents.lmulator.runner import LMulatorConfig
 from agents.lmulator.state import ReplyLimits
 from agents.lmulator.transform import Site
 from agents.solver import Solver
+from agents.using.usage import usage_of
 from bus.messages import (
-    ErrorInfo, RoleUsage, SimulateLine, SolveAnswer, SolveRequest, StateChange,
+    ErrorInfo, SimulateLine, SolveAnswer, SolveRequest, StateChange,
 )
 
 
@@ -66,7 +67,7 @@ class LMulatorAgent:
             method=result.method, program=result.program, llm_calls=result.llm_calls,
             prompt_tokens=sum(r.prompt_tokens for r in result.records),
             completion_tokens=sum(r.completion_tokens for r in result.records),
-            cost_usd=sum(r.cost_usd for r in result.records), usage=usage_by_role(result),
+            cost_usd=sum(r.cost_usd for r in result.records), usage=usage_of(result.records),
             error=error)
 
     async def simulate_line(self, msg: SimulateLine) -> StateChange:
@@ -89,20 +90,6 @@ class LMulatorAgent:
                                error=ErrorInfo(code=code, message=str(exc)))
         return StateChange(request_id=msg.request_id, trace_id=msg.trace_id,
                            updates={k: json_safe(v) for k, v in reply.updates.items()})
-
-
-def usage_by_role(result: Any) -> list[RoleUsage]:
-    """Per-role spend of a solver result (solver writes, lmulator simulates lines)."""
-    rows: dict[str, dict] = {}
-    for rec in result.records:
-        row = rows.setdefault(rec.role, {"role": rec.role, "model": rec.model, "calls": 0,
-                                         "prompt_tokens": 0, "completion_tokens": 0,
-                                         "cost_usd": 0.0})
-        row["calls"] += rec.calls
-        row["prompt_tokens"] += rec.prompt_tokens
-        row["completion_tokens"] += rec.completion_tokens
-        row["cost_usd"] += rec.cost_usd
-    return [RoleUsage(**row) for row in rows.values()]
 
 
 def bound_names(line: str) -> list[str]:

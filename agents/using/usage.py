@@ -9,7 +9,7 @@ from bus.messages import RoleUsage
 
 def usage_of(records: Iterable[CallRecord]) -> list[RoleUsage]:
     """Group call records by role into RoleUsage lines."""
-    return merge_usage([RoleUsage(role=r.role, model=r.model, calls=1, prompt_tokens=r.prompt_tokens,
+    return merge_usage([RoleUsage(role=r.role, model=r.model, calls=r.calls, prompt_tokens=r.prompt_tokens,
                                   completion_tokens=r.completion_tokens, cost_usd=r.cost_usd)
                         for r in records])
 
