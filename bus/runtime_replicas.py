@@ -95,8 +95,8 @@ class ReplicaSet:
         replica.replaced += 1
 
     async def ready(self, timeout_s: float) -> None:
-        """Wait until every replica's actor answers."""
-        await asyncio.wait_for(asyncio.gather(*(r.actor.ping.remote() for r in self.replicas)), timeout_s)
+        """Wait until every replica's actor answers (a restarting actor is asked again)."""
+        await asyncio.wait_for(asyncio.gather(*(_ping_until_up(r.actor) for r in self.replicas)), timeout_s)
 
     async def close(self, timeout_s: float) -> None:
         """Let each agent clean up, then kill every actor for good."""
@@ -107,3 +107,13 @@ class ReplicaSet:
             pass
         for r in self.replicas:
             ray.kill(r.actor, no_restart=True)
+
+
+async def _ping_until_up(actor: Any) -> None:
+    """Ping an actor, waiting out a restart (ActorUnavailableError) instead of failing on it."""
+    while True:
+        try:
+            await actor.ping.remote()
+            return
+        except ray.exceptions.ActorUnavailableError:
+            await asyncio.sleep(0.2)

@@ -69,3 +69,9 @@ def words_from_prompt(body: dict) -> dict:
     text = body["messages"][-1]["content"]
     question = text.split("Question:\n", 1)[1]
     return {"words": question.split("List:", 1)[1].split("\n")[0].split()}
+
+
+def sorted_words_reply(body: dict) -> str:
+    """A stub solver that answers word sorting right: sort the words after the last 'List:'."""
+    text = "\n".join(str(m.get("content") or "") for m in body["messages"])
+    return " ".join(sorted(text.rsplit("List:", 1)[1].split("\n")[0].split()))

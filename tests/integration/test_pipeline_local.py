@@ -196,3 +196,23 @@ async def test_a_replica_without_the_store_gets_the_tool_sent(llm_stub, tmp_path
     assert ToolStore(str(tmp_path / "elsewhere.sqlite")).list() == []
     spec = ToolStore(config.store_path).find_by_task("word_sorting")
     assert ToolStore(config.store_path).stats(spec.tool_id, spec.version).uses == 10
+
+
+async def test_tool_failure_falls_back_to_the_solver(llm_stub, tmp_path):
+    from .pipeline_helpers import sorted_words_reply
+    flaky = WORD_SORT_TOOL.replace('    words = question.split("List:")[1].split()',
+                                   '    words = question.split("List:")[1].split()\n'
+                                   '    assert "zebra" not in words')
+    llm_stub.script(flaky, role="maker")
+    llm_stub.script(sorted_words_reply, role="solver")
+    pairs = [("fig", "apple"), ("pear", "kiwi"), ("lime", "date"), ("plum", "a"), ("yam", "oat"), ("rye", "nut")]
+    lines = [json.dumps({"id": f"z{i}", "task": "word_sorting", "target": " ".join(sorted(p)),
+                         "input": f"Sort the following words alphabetically: List: {p[0]} {p[1]}"})
+             for i, p in enumerate(pairs)]
+    lines.append(json.dumps({"id": "zebra", "task": "word_sorting", "target": "apple zebra",
+                             "input": "Sort the following words alphabetically: List: zebra apple"}))
+    summary, records, _ = await run_lines(llm_stub, tmp_path, lines)
+    by_id = {r["id"]: r for r in records}
+    assert by_id["zebra"]["route"] == "solver" and by_id["zebra"]["correct"]
+    assert by_id["zebra"]["tool_id"] == "word_sorting"  # the failed tool is named in the record
+    assert all(r["route"] == "tool" for r in records if r["id"] != "zebra")
