@@ -5,6 +5,8 @@ import argparse
 import asyncio
 import json
 import sys
+import uuid
+from pathlib import Path
 
 from agents.pipeline.config import PipelineConfig
 
@@ -70,9 +72,11 @@ async def execute(lines: list[str], args: argparse.Namespace, config: PipelineCo
     from agents.pipeline.run import run_stream
     llm_config = LLMConfig.load(args.config)
     bar = None if args.no_progress else progress_bar(len(lines) - len(skip))
+    ledger = LedgerWriter(str(Path(config.store_path).parent / "runs.sqlite"))
     with open(args.output, mode, encoding="utf-8") as out:
         async with open_services(llm_config, config, args.address) as (services, llm_config):
             def on_each(record: dict) -> None:
+                ledger.add(record)
                 if bar is not None:
                     bar.update(1)
                     bar.set_postfix_str(f"{record.get('route')}")
@@ -80,10 +84,41 @@ async def execute(lines: list[str], args: argparse.Namespace, config: PipelineCo
                     on_result(record)
             summary, _ = await run_stream(lines, services, out, config.coordinator, skip_ids=skip,
                                           on_result=on_each, on_event=lambda k, d: print_event(k, d, bar))
+    ledger.flush()
     if bar is not None:
         bar.close()
     maker_model = llm_config.role("maker").model
-    return summary.figures(llm_config.prices, maker_model)
+    figures = summary.figures(llm_config.prices, maker_model)
+    return {**figures, "run_id": ledger.run_id, "ledger": str(ledger.ledger.path)}
+
+
+class LedgerWriter:
+    """Records every result of the run in the SQLite run ledger, a few hundred rows per write."""
+
+    def __init__(self, path: str, every: int = 200) -> None:
+        from store.run_ledger import RunLedger
+        self.ledger = RunLedger(path)
+        self.run_id = uuid.uuid4().hex[:12]
+        self.every = every
+        self._rows: list = []
+
+    def add(self, record: dict) -> None:
+        from store.run_ledger import RunRow
+        error = record.get("error") or {}
+        self._rows.append(RunRow(
+            run_id=self.run_id, request_id=str(record["id"]), route=record["route"],
+            tool_id=record.get("tool_id"), version=record.get("tool_version"), answer=record.get("answer"),
+            correct=record.get("correct"), llm_calls=record.get("llm_calls") or 0,
+            tokens=(record.get("prompt_tokens") or 0) + (record.get("completion_tokens") or 0),
+            cost=record.get("cost_usd") or 0.0, latency=record.get("latency_s") or 0.0,
+            error=f"{error['code']}: {error['message']}" if error else None))
+        if len(self._rows) >= self.every:
+            self.flush()
+
+    def flush(self) -> None:
+        if self._rows:
+            self.ledger.record_many(self._rows)
+            self._rows = []
 
 
 def print_event(kind: str, data: dict, bar=None) -> None:
@@ -121,6 +156,7 @@ def print_summary(figures: dict) -> None:
     for m in figures["made"]:
         status = f"made {m['tool_id']}@{m['version']}" if m["ok"] else f"not made: {m['reason']}"
         print(f"  - {m['task']}: {status}  [{m['samples']} samples, {m['tokens']} tokens]")
+    print(f"run ledger          run {figures['run_id']} in {figures['ledger']}")
     print(f"LLM calls/request   {figures['llm_calls_per_request']}  "
           f"({figures['llm_calls_per_request_with_making']} including tool making)")
     print(f"spend               ${figures['spend_usd']:.6f}  vs ${figures['all_maker_spend_usd']:.6f} "
