@@ -120,12 +120,17 @@ def state_candidates(text: str) -> list[str]:
     return dedupe(found)
 
 
-def literal_from_source(source: str, reply: str, limits: ReplyLimits) -> Any:
-    """Parse one expression source as a literal, classifying every way it can fail."""
+def check_size(source: str, reply: str, limits: ReplyLimits, fix: str) -> None:
+    """Reject a reply over the character cap before parsing it; `fix` says what to do."""
     if len(source) > limits.max_chars:
         raise StateReplyTooLarge(
-            f"state reply has {len(source)} characters, over the cap of {limits.max_chars}: "
-            "ask for a smaller value or raise LMulatorConfig.max_reply_chars", reply=reply)
+            f"state reply has {len(source)} characters, over the cap of {limits.max_chars}: {fix}",
+            reply=reply)
+
+
+def literal_from_source(source: str, reply: str, limits: ReplyLimits) -> Any:
+    """Parse one expression source as a literal, classifying every way it can fail."""
+    check_size(source, reply, limits, "ask for a smaller value or raise LMulatorConfig.max_reply_chars")
     try:
         tree = ast.parse(source, mode="eval")
     except (SyntaxError, ValueError, MemoryError, RecursionError):
@@ -155,10 +160,7 @@ def literal_from_node(node: ast.AST, reply: str, limits: ReplyLimits) -> Any:
 
 def state_from_source(source: str, reply: str, limits: ReplyLimits) -> dict[str, Any]:
     """Parse a dict literal, or `name = literal` lines, into a name -> value mapping."""
-    if len(source) > limits.max_chars:
-        raise StateReplyTooLarge(
-            f"state reply has {len(source)} characters, over the cap of {limits.max_chars}: "
-            "raise LMulatorConfig.max_reply_chars or simplify the program", reply=reply)
+    check_size(source, reply, limits, "raise LMulatorConfig.max_reply_chars or simplify the program")
     try:
         tree = ast.parse(source, mode="exec")
     except (SyntaxError, ValueError, MemoryError, RecursionError):

@@ -85,6 +85,7 @@ class Maker:
         self._timeout_s = tool_timeout_s
         self._verifier_resources = verifier_resources
         self._verify = verify
+        self._owned_verifier = None  # the verifier this maker created, and so must close
 
     async def start(self) -> None:
         """Wire the verifier: actors when asked for (inside the runtime), else a local sandbox."""
@@ -92,17 +93,18 @@ class Maker:
             return
         if self._verifier_replicas > 0:
             from agents.making.verifier_pool import VerifierPool
-            self._verify = VerifierPool(self._verifier_replicas, self._llm_config, self._timeout_s,
-                                        self._verifier_resources)
+            self._owned_verifier = VerifierPool(self._verifier_replicas, self._llm_config,
+                                                self._timeout_s, self._verifier_resources)
+            self._verify = self._owned_verifier
         else:
             from agents.making.verifier import Verifier
-            self._verify = Verifier(None, self._llm_config, self._timeout_s).verify
+            self._owned_verifier = Verifier(None, self._llm_config, self._timeout_s)
+            self._verify = self._owned_verifier.verify
 
     async def close(self) -> None:
         """Release the verifier and the HTTP client."""
-        closer = getattr(self._verify, "close", None) or getattr(getattr(self._verify, "__self__", None), "close", None)
-        if closer is not None:
-            await closer()
+        if self._owned_verifier is not None:
+            await self._owned_verifier.close()
         await self.llm.aclose()
 
     async def make(self, msg: MakeTool) -> ToolMade:
