@@ -19,6 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from agents.cli.run_cmd import print_event  # noqa: E402
 from agents.llm.config import LLMConfig  # noqa: E402
 from agents.making.maker import MakerConfig  # noqa: E402
 from agents.pipeline.bootstrap import open_services  # noqa: E402
@@ -43,9 +44,18 @@ async def run(args: argparse.Namespace) -> tuple[dict, list[dict]]:
     maker = MakerConfig(samples_per_round=args.samples, rounds=args.rounds)
     config = PipelineConfig(store_path=str(store), users=2, maker=maker)
     out = io.StringIO()
+    started, done = time.perf_counter(), [0]
+
+    def progress(record: dict) -> None:
+        # A full run takes over an hour on the embedded model: say how far it is now and then.
+        done[0] += 1
+        if done[0] % 50 == 0:
+            print(f"  {done[0]} answered, {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
+
     async with open_services(LLMConfig.load(args.config), config) as (services, _):
         summary, _ = await run_stream(request_lines(args.tasks, args.limit), services, out,
-                                      config.coordinator)
+                                      config.coordinator, on_result=progress,
+                                      on_event=lambda kind, data: print_event(kind, data))
     return summary.figures(LLMConfig.load(args.config).prices, ""), \
         [json.loads(line) for line in out.getvalue().splitlines()]
 

@@ -28,7 +28,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--examples", type=int, default=2,
                    help="examples shown to the maker, and as many held out (default 2)")
     p.add_argument("--structured", action="store_true",
-                   help="also try structured tools when end-to-end ones fail (slower)")
+                   help="also try structured tools when core and end-to-end ones fail (slower)")
     add_pipeline_options(p)
     p.set_defaults(func=demo_command)
 
@@ -51,8 +51,9 @@ def demo_command(args: argparse.Namespace) -> int:
         print("no endpoint configured: every role uses the embedded SmolLM2-135M model (offline)")
     # The embedded model is the only heavy process of a demo: give it both cores.
     os.environ.setdefault("LATM_EMBEDDED_THREADS", "2")
+    shapes = ("core", "end_to_end") + (("structured",) if args.structured else ())
     maker = MakerConfig(samples_per_round=args.samples, rounds=args.rounds, max_tokens=400,
-                        structured_fallback=args.structured)
+                        shapes=shapes)
     config = pipeline_config(args, maker=maker)
     coordinator = config.coordinator.model_copy(
         update={"train_examples": args.examples, "validation_examples": args.examples})

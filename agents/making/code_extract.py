@@ -66,3 +66,23 @@ def function_docstring(source: str, entry: str) -> str:
         if isinstance(node, ast.FunctionDef) and node.name == entry:
             return ast.get_docstring(node) or ""
     return ""
+
+
+# Standard modules small models use without importing them; the fix is mechanical, so it is made.
+_AUTO_IMPORTS = ("re", "math", "itertools", "collections", "string", "functools", "heapq",
+                 "datetime", "statistics", "fractions")
+
+
+def add_missing_imports(source: str) -> str:
+    """Prepend imports for standard modules the code uses (as `re.sub`, ...) but never imports."""
+    tree = ast.parse(source)
+    bound = {alias.asname or alias.name.split(".")[0]
+             for node in ast.walk(tree) if isinstance(node, (ast.Import, ast.ImportFrom))
+             for alias in node.names}
+    bound |= {node.id for node in ast.walk(tree)
+              if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store)}
+    bound |= {node.arg for node in ast.walk(tree) if isinstance(node, ast.arg)}
+    used = {node.value.id for node in ast.walk(tree)
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)}
+    missing = sorted(name for name in used - bound if name in _AUTO_IMPORTS)
+    return "".join(f"import {name}\n" for name in missing) + source

@@ -7,7 +7,7 @@ import re
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -16,7 +16,9 @@ from agents.llm.config import LLMConfig
 from agents.making import prompts
 from agents.lmulator.soft_tools import is_soft_tool
 from agents.making.code_extract import (
-    CodeExtractionError, extract_function, function_docstring, function_signature)
+    CodeExtractionError, add_missing_imports, extract_function, function_docstring,
+    function_signature)
+from agents.making.template import ADAPTERS, find_template
 from bus.messages import MakeTool, ToolMade, Verdict, VerifyTool, new_request_id
 from store.tool_spec import Demo, Example, Provenance, ToolSpec
 
@@ -33,7 +35,23 @@ class MakerConfig(BaseModel):
     max_tokens: int = Field(default=700, ge=64, description="completion budget per candidate")
     token_budget: int = Field(default=60000, ge=1000, description="total tokens one tool may cost")
     accept_rate: float = Field(default=1.0, gt=0, le=1, description="validation pass rate to accept")
-    structured_fallback: bool = Field(default=True, description="try a structured tool if end-to-end fails")
+    shapes: tuple[Literal["core", "end_to_end", "structured"], ...] = Field(
+        default=("core", "end_to_end", "structured"), min_length=1,
+        description="tool shapes to try, in order (cheapest first: core prompts are the shortest)")
+
+
+def _same(value):
+    return value
+
+
+@dataclass(frozen=True)
+class _Ask:
+    """One way of asking for a tool: the opening conversation and how a reply becomes the tool."""
+
+    opening: list[dict]
+    entry: str  # the function the model is asked to write
+    wrap: Callable[[str], str] = _same  # the model's function -> the tool's source
+    show: Callable[[str], object] = _same  # a question -> what the model's function is given
 
 
 @dataclass
@@ -43,6 +61,7 @@ class _Candidate:
     code: str
     reply: str
     history: list[dict]
+    ask: _Ask
     shape: str = "end_to_end"
     verdict: Verdict | None = None
     problem: str = ""
@@ -108,13 +127,12 @@ class Maker:
         await self.llm.aclose()
 
     async def make(self, msg: MakeTool) -> ToolMade:
-        """Run sample-and-verify for end-to-end tools, then (optionally) structured ones."""
+        """Run sample-and-verify for each configured tool shape in turn; the first to verify wins."""
         await self.start()
         spend = _Spend()
-        shapes = ["end_to_end"] + (["structured"] if self.config.structured_fallback else [])
         best: _Candidate | None = None
-        for shape in shapes:
-            winner, best_here = await self._make_shape(msg, shape, spend)
+        for shape in self.config.shapes:
+            winner, best_here = await self._make_shape(msg, _asks(msg, shape), spend)
             if winner is not None:
                 return self._made(msg, winner, spend)
             best = best_here if best is None or (best_here and best_here.score > best.score) else best
@@ -125,35 +143,39 @@ class Maker:
                         prompt_tokens=spend.prompt_tokens, completion_tokens=spend.completion_tokens,
                         cost_usd=spend.cost_usd, reason=_failure_reason(best, spend, self.config))
 
-    async def _make_shape(self, msg: MakeTool, shape: str,
+    async def _make_shape(self, msg: MakeTool, asks: list[_Ask],
                           spend: _Spend) -> tuple[_Candidate | None, _Candidate | None]:
-        """Rounds of sampling for one tool shape; returns (accepted, best seen)."""
-        entry = "solve" if shape == "end_to_end" else "tool"
-        history = prompts.propose_messages(list(msg.train), entry, structured=shape == "structured")
+        """Rounds of sampling over the asks of one shape; returns (accepted, best seen)."""
+        conversations = [(ask, ask.opening) for ask in asks]
         best: _Candidate | None = None
-        for _ in range(self.config.rounds):
+        n = self.config.samples_per_round
+        for _ in range(self.config.rounds if asks else 0):
             if spend.tokens >= self.config.token_budget:
                 break
             spend.rounds += 1
             candidates = await asyncio.gather(*(
-                self._sample(history, entry, spend, seed) for seed in range(self.config.samples_per_round)))
+                self._sample(*conversations[i % len(conversations)], spend, seed=i,
+                             temperature=self.config.temperature * (i + 1) / n)
+                for i in range(n)))
             fresh = [c for c in candidates if c.problem == "" and _mark_new(c, spend)]
-            verdicts = await asyncio.gather(*(self._check(msg, c, entry) for c in fresh))
+            verdicts = await asyncio.gather(*(self._check(msg, c) for c in fresh))
             for cand, verdict in zip(fresh, verdicts):
                 cand.verdict = verdict
-            ranked = sorted(candidates, key=lambda c: c.score, reverse=True)
-            round_best = ranked[0]
+            round_best = max(candidates, key=lambda c: c.score)
             if best is None or round_best.score > best.score:
                 best = round_best
             if round_best.verdict and self._accepted(msg, round_best.verdict):
                 return round_best, best
-            history = prompts.feedback_messages(round_best.history, round_best.reply,
-                                                _describe_failures(round_best))
+            # The next round repairs the best candidate so far, in its own conversation.
+            conversations = [(round_best.ask, prompts.feedback_messages(
+                round_best.history, round_best.reply, _describe_failures(round_best)))]
         return None, best
 
-    async def _sample(self, history: list[dict], entry: str, spend: _Spend, seed: int) -> _Candidate:
+    async def _sample(self, ask: _Ask, history: list[dict], spend: _Spend, seed: int,
+                      temperature: float) -> _Candidate:
         """Draw one candidate; a reply without a usable function is kept with its problem."""
-        completion = await self.llm.chat("maker", history, temperature=self.config.temperature,
+        # A ladder of temperatures: the first samples stay near the model's best guess.
+        completion = await self.llm.chat("maker", history, temperature=temperature,
                                          max_tokens=self.config.max_tokens,
                                          seed=seed + 1000 * spend.rounds)
         rec = completion.record
@@ -163,15 +185,17 @@ class Maker:
         spend.samples += 1
         spend.model = rec.model
         try:
-            code = extract_function(completion.text, entry)
-            return _Candidate(code=code, reply=completion.text, history=history,
-                              shape=_shape_of(code, entry))
+            code = ask.wrap(add_missing_imports(extract_function(completion.text, ask.entry)))
+            return _Candidate(code=code, reply=completion.text, history=history, ask=ask,
+                              shape=_shape_of(code, ask.entry))
         except CodeExtractionError as exc:
-            return _Candidate(code="", reply=completion.text, history=history, problem=str(exc))
+            return _Candidate(code="", reply=completion.text, history=history, ask=ask,
+                              problem=str(exc))
 
-    async def _check(self, msg: MakeTool, cand: _Candidate, entry: str) -> Verdict:
+    async def _check(self, msg: MakeTool, cand: _Candidate) -> Verdict:
         """Verify a candidate on training and validation cases together."""
         cases = list(msg.train) + list(msg.validation)
+        entry = "tool" if cand.shape == "structured" else "solve"
         # A fresh id per candidate: the bus answers each request id once.
         return await self._verify(VerifyTool(request_id=new_request_id(), trace_id=msg.trace_id,
                                              task=msg.task, code=cand.code, entry=entry, shape=cand.shape,
@@ -208,6 +232,27 @@ class Maker:
                         cost_usd=spend.cost_usd, reason="")
 
 
+def _asks(msg: MakeTool, shape: str) -> list[_Ask]:
+    """The ways of asking for a tool of this shape (none when the shape does not apply)."""
+    train = list(msg.train)
+    if shape == "end_to_end":
+        return [_Ask(prompts.propose_messages(train, "solve", structured=False), "solve")]
+    if shape == "structured":
+        return [_Ask(prompts.propose_messages(train, "tool", structured=True), "tool")]
+    template = find_template([ex.input for ex in train])
+    if template is None:
+        return []
+    asks = []
+    # Alternate adapters and with/without examples, so even two samples differ in kind.
+    for adapter, with_examples in (("words", False), ("text", True), ("text", False), ("words", True)):
+        parameter, _ = ADAPTERS[adapter]
+        show = (lambda q: template.varying_part(q).split()) if adapter == "words" else template.varying_part
+        examples = [(show(ex.input), ex.target) for ex in train] if with_examples else []
+        opening = prompts.core_messages(template.instruction, parameter, examples)
+        asks.append(_Ask(opening, "solve", wrap=lambda code, a=adapter: template.wrap(code, a), show=show))
+    return asks
+
+
 def _shape_of(code: str, entry: str) -> str:
     """Structured when it takes arguments; soft when it calls helpers it never defines (the
     LMulator simulates those); else end-to-end."""
@@ -232,9 +277,10 @@ def _describe_failures(cand: _Candidate, limit: int = 3) -> str:
         return f"Your reply could not be used: {cand.problem or 'no function found'}."
     lines = []
     for case in [c for c in cand.verdict.cases if not c.ok][:limit]:
-        question = case.input if len(case.input) < 400 else case.input[:400] + " ..."
+        given = repr(cand.ask.show(case.input)) if cand.ask.show is not _same else case.input
+        given = given if len(given) < 400 else given[:400] + " ..."
         outcome = f"raised {case.error}" if case.error else f"returned {case.got!r}"
-        lines.append(f"Question: {question}\nExpected: {case.expected!r}\nYour function {outcome}")
+        lines.append(f"Given: {given}\nExpected: {case.expected!r}\nYour function {outcome}")
     return "\n\n".join(lines) or "It passed the shown cases but failed held-out ones."
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from store.tool_spec import Example
 
-PROMPT_VERSION = "maker/1"
+PROMPT_VERSION = "maker/2"
 
 SYSTEM = (
     "You are an expert Python programmer. You write one reusable, general Python function that "
@@ -39,6 +39,24 @@ STRUCTURED_TASK = (
     "list[int]) and that computes and returns the answer as a string in exactly the same format "
     "as the answers above. Another program will read each question and call the function."
 )
+
+# The core shape: the task's fixed wording is factored out, so the model only writes the
+# computation. Short prompts suit small models; the variant with examples pins the answer format.
+CORE_TASK = "Write a Python function `{entry}({parameter}) -> str` to {instruction}"
+CORE_EXAMPLES = "\n\nFor example:\n{examples}"
+
+
+def core_messages(instruction: str, parameter: str, examples: list[tuple[object, str]],
+                  entry: str = "solve") -> list[dict]:
+    """The opening conversation for a core function; examples are (argument, answer) pairs."""
+    task = CORE_TASK.format(entry=entry, parameter=parameter, instruction=instruction.rstrip("."))
+    if examples:
+        task += CORE_EXAMPLES.format(examples="\n".join(
+            f"{entry}({arg!r}) == {answer!r}" for arg, answer in examples))
+    return [{"role": "system", "content": CORE_SYSTEM}, {"role": "user", "content": task}]
+
+
+CORE_SYSTEM = "You are an expert Python programmer. Reply with a single ```python code block."
 
 FEEDBACK = (
     "Your function is wrong on some questions:\n\n{failures}\n\n"

@@ -11,6 +11,13 @@ def solve(question: str) -> str:
     return " ".join(sorted(words))
 ```'''
 
+# A core function: the fixed wording of the question is the system's business, not the model's.
+CORE_SORT_TOOL = '''```python
+def solve(words: list[str]) -> str:
+    return " ".join(sorted(words))
+```'''
+CORE_PROMPT = "solve(words: list[str])"
+
 WRONG_TOOL = '''```python
 def solve(question: str) -> str:
     return "wrong"

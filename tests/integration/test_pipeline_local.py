@@ -15,13 +15,13 @@ from store.tool_spec import Example, ToolSpec
 from store.tool_store import ToolStore
 
 from .pipeline_helpers import (
-    CRASHING_TOOL, SOFT_REVIEW_TOOL, STRUCTURED_SORT_TOOL, WORD_SORT_TOOL, WRONG_TOOL, review_requests,
+    CORE_PROMPT, CORE_SORT_TOOL, CRASHING_TOOL, SOFT_REVIEW_TOOL, STRUCTURED_SORT_TOOL, WORD_SORT_TOOL, WRONG_TOOL, review_requests,
     word_sort_requests, words_from_prompt)
 
 
 def make_config(tmp_path, **maker) -> PipelineConfig:
     from agents.making.maker import MakerConfig
-    knobs = {"samples_per_round": 1, "rounds": 2, "structured_fallback": False, **maker}
+    knobs = {"samples_per_round": 1, "rounds": 2, "shapes": ("end_to_end",), **maker}
     return PipelineConfig(store_path=str(tmp_path / "tools.sqlite"), maker=MakerConfig(**knobs))
 
 
@@ -171,7 +171,7 @@ async def test_structured_tool_when_end_to_end_fails(llm_stub, tmp_path):
     llm_stub.script(WRONG_TOOL, role="maker")
     llm_stub.script(words_from_prompt, role="user")
     summary, records, config = await run_lines(llm_stub, tmp_path, word_sort_requests(10),
-                                               structured_fallback=True, rounds=1)
+                                               shapes=("end_to_end", "structured"), rounds=1)
     assert [m.ok for m in summary.made] == [True]
     spec = ToolStore(config.store_path).find_by_task("word_sorting")
     assert spec.shape == "structured" and spec.entry == "tool"
@@ -216,3 +216,37 @@ async def test_tool_failure_falls_back_to_the_solver(llm_stub, tmp_path):
     assert by_id["zebra"]["route"] == "solver" and by_id["zebra"]["correct"]
     assert by_id["zebra"]["tool_id"] == "word_sorting"  # the failed tool is named in the record
     assert all(r["route"] == "tool" for r in records if r["id"] != "zebra")
+
+
+async def test_core_tool_is_wrapped_in_the_task_frame_and_reused(llm_stub, tmp_path):
+    llm_stub.script(CORE_SORT_TOOL, role="maker", match=CORE_PROMPT)
+    llm_stub.script(WRONG_TOOL, role="maker")
+    summary, records, config = await run_lines(llm_stub, tmp_path, word_sort_requests(20),
+                                               shapes=("core",), samples_per_round=2, rounds=1)
+    assert [m.ok for m in summary.made] == [True]
+    prompts = [c.messages[-1]["content"] for c in llm_stub.calls("maker")]
+    # The model saw the instruction, not the whole question, and the two asks differ in kind.
+    assert all("Sort the following words alphabetically" in p and "List:" not in p for p in prompts)
+    assert any(CORE_PROMPT in p for p in prompts) and any("solve(text: str)" in p for p in prompts)
+    spec = ToolStore(config.store_path).find_by_task("word_sorting")
+    assert spec.shape == "end_to_end" and "core_solve(text.split())" in spec.code
+    assert all(r["route"] == "tool" and r["correct"] and r["llm_calls"] == 0 for r in records)
+
+
+async def test_core_feedback_shows_what_the_core_function_was_given(llm_stub, tmp_path):
+    llm_stub.script_sequence([WRONG_TOOL, WRONG_TOOL, CORE_SORT_TOOL], role="maker")
+    summary, _, _ = await run_lines(llm_stub, tmp_path, word_sort_requests(8),
+                                    shapes=("core",), samples_per_round=1, rounds=3)
+    assert summary.made[0].ok and summary.made[0].rounds == 3
+    feedback = llm_stub.calls("maker")[1].messages[-1]["content"]
+    assert "Given: [" in feedback and "List:" not in feedback  # the words list, not the question
+
+
+async def test_questions_without_a_shared_instruction_skip_the_core_shape(llm_stub, tmp_path):
+    llm_stub.script(WRONG_TOOL, role="maker")
+    llm_stub.script("apple", role="solver")
+    bare = [json.dumps({**row, "input": row["input"].split("List: ")[1]})
+            for row in map(json.loads, word_sort_requests(8))]
+    await run_lines(llm_stub, tmp_path, bare, shapes=("core", "end_to_end"), rounds=1)
+    prompts = [c.messages[-1]["content"] for c in llm_stub.calls("maker")]
+    assert prompts and all("Question 1:" in p for p in prompts)  # only end-to-end asks were made

@@ -20,7 +20,7 @@ async def test_replica_killed_mid_run_loses_no_request(ray_session, llm_stub, tm
     # A request whose tool call is lost for good falls back to the solver, which answers right.
     llm_stub.script(sorted_words_reply, role="solver")
     config = PipelineConfig(store_path=str(tmp_path / "tools.sqlite"), users=2, verifiers=1, batch_size=8,
-                            maker=MakerConfig(samples_per_round=1, rounds=1, structured_fallback=False))
+                            maker=MakerConfig(samples_per_round=1, rounds=1, shapes=("end_to_end",)))
     services = RayServices(llm_stub.config(), config)
     out = io.StringIO()
     try:

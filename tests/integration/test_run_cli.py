@@ -9,10 +9,12 @@ import sys
 from agents.making.maker import MakerConfig
 from store.run_ledger import RunLedger
 
-from .pipeline_helpers import WORD_SORT_TOOL, word_sort_requests
+from .pipeline_helpers import CORE_PROMPT, CORE_SORT_TOOL, WORD_SORT_TOOL, word_sort_requests
 
 
 def test_latm_run_writes_results_summary_and_ledger(llm_stub, tmp_path):
+    # Default shapes: the core shape comes first; only its words-adapter prompt gets a right reply.
+    llm_stub.script(CORE_SORT_TOOL, role="maker", match=CORE_PROMPT)
     llm_stub.script(WORD_SORT_TOOL, role="maker")
     requests = tmp_path / "requests.jsonl"
     requests.write_text("\n".join(word_sort_requests(10) + ["{broken"]) + "\n")
@@ -30,7 +32,8 @@ def test_latm_run_writes_results_summary_and_ledger(llm_stub, tmp_path):
     assert len(records) == 11 and sum(r["route"] == "tool" for r in records) == 10
     figures = json.loads(summary_file.read_text())
     assert figures["bad_lines"] == 1 and figures["tools_made"] == 1 and figures["accuracy"] == 1.0
-    # One round of the default sample count; the identical samples are verified once.
+    # One round of the default sample count: the core candidate verified in the first round.
     assert figures["spend_by_role"]["maker"]["calls"] == MakerConfig().samples_per_round
+    assert figures["made"][0]["samples"] == MakerConfig().samples_per_round
     ledger = RunLedger(figures["ledger"])
     assert len(ledger.rows(figures["run_id"])) == 11

@@ -24,7 +24,7 @@ async def test_small_run_completes_end_to_end(ray_session, tmp_path):
     lines = [json.dumps(r) for r in rows]
     config = PipelineConfig(store_path=str(tmp_path / "tools.sqlite"), users=1,
                             maker=MakerConfig(samples_per_round=1, rounds=1, max_tokens=200,
-                                              structured_fallback=False))
+                                              shapes=("end_to_end",)))
     services = RayServices(llm_config, config)
     out = io.StringIO()
     try:
