@@ -114,6 +114,8 @@ class MakeTool(Message):
     task: str = Field(description="the task (class of requests) the tool must solve")
     train: list[Example] = Field(description="examples shown to the maker")
     validation: list[Example] = Field(description="held-out examples the tool must pass")
+    known_tools: list[ToolSpec] = Field(
+        default_factory=list, description="stored tools to try on the examples before making one")
 
 
 class ToolMade(Message):
@@ -129,6 +131,7 @@ class ToolMade(Message):
     completion_tokens: int = Field(default=0, description="completion tokens spent making the tool")
     cost_usd: float = Field(default=0.0, description="estimated spend making the tool")
     reason: str = Field(default="", description="why no tool was accepted, or a short summary")
+    reused: bool = Field(default=False, description="True when a known tool passed, nothing was made")
 
 
 class VerifyTool(Message):

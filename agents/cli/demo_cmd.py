@@ -23,7 +23,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("-n", type=int, default=36, help="requests in the stream (default 36, 6 per task)")
     p.add_argument("--seed", type=int, default=7, help="stream seed")
     p.add_argument("--dir", default=".latm/demo", help="where the stream, results and tool store go")
-    p.add_argument("--samples", type=int, default=2, help="maker samples per round (default 2)")
+    p.add_argument("--samples", type=int, default=4, help="maker samples per round (default 4)")
     p.add_argument("--rounds", type=int, default=1, help="maker rounds per tool shape (default 1)")
     p.add_argument("--examples", type=int, default=2,
                    help="examples shown to the maker, and as many held out (default 2)")

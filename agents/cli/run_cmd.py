@@ -125,6 +125,10 @@ def print_event(kind: str, data: dict, bar=None) -> None:
     """Tool-making news, printed above the progress bar."""
     if kind == "making":
         line = f"[maker] making a tool for {data['task']} from {data['train']} examples, {data['validation']} held out"
+    elif kind == "made" and data.get("reused"):
+        tool = data["tool"]
+        line = (f"[maker] {data['task']}: the stored tool {tool.tool_id}@{tool.version} passes its "
+                f"examples; reused, nothing made")
     elif kind == "made" and data["ok"]:
         tool = data["tool"]
         line = (f"[maker] verified and stored {tool.tool_id}@{tool.version} ({tool.shape}, "
@@ -152,10 +156,18 @@ def print_summary(figures: dict) -> None:
     print(f"requests            {figures['requests']}  (bad lines {figures['bad_lines']}, errors {figures['errors']})")
     print(f"accuracy            {'n/a' if acc is None else f'{acc:.1%}'} over {figures['scored']} with targets")
     print(f"cache hit rate      {figures['cache_hit_rate']:.1%}  (solver answered {figures['solver_answers']})")
-    print(f"tools made          {figures['tools_made']}  (failed {figures['tools_failed']})")
+    print(f"tools made          {figures['tools_made']}  (failed {figures['tools_failed']}, "
+          f"stored tools reused for new kinds {figures['tools_reused']})")
     for m in figures["made"]:
-        status = f"made {m['tool_id']}@{m['version']}" if m["ok"] else f"not made: {m['reason']}"
-        print(f"  - {m['task']}: {status}  [{m['samples']} samples, {m['tokens']} tokens]")
+        status = (f"reused {m['tool_id']}@{m['version']}" if m["reused"] else
+                  f"made {m['tool_id']}@{m['version']}" if m["ok"] else f"not made: {m['reason']}")
+        reuse = (f", then answered {m['answered']} requests ({m['answered_correct']} correct)"
+                 if m["ok"] else "")
+        print(f"  - {m['task']}: {status}  [{m['samples']} samples, {m['tokens']} tokens]{reuse}")
+    made_here = {m["tool_id"] for m in figures["made"]}
+    for tool_id, uses in sorted(figures["tool_uses"].items()):
+        if tool_id not in made_here:
+            print(f"  - {tool_id}: cached from an earlier run, answered {uses} requests")
     print(f"run ledger          run {figures['run_id']} in {figures['ledger']}")
     print(f"LLM calls/request   {figures['llm_calls_per_request']}  "
           f"({figures['llm_calls_per_request_with_making']} including tool making)")

@@ -7,7 +7,6 @@ import time
 import weakref
 from typing import Any
 
-import openai
 from pydantic import BaseModel, Field
 
 from agents.llm.accounting import CallRecord, Ledger, combine
@@ -157,6 +156,7 @@ class LLMClient:
 
     def _client(self, url: str, key: str) -> openai.AsyncOpenAI:
         """One AsyncOpenAI per endpoint and key in the running loop; its own retries are off."""
+        import openai  # imported on first use: it costs about a second, every CLI start paid it
         clients = self._loop_state()["clients"]
         if (url, key) not in clients:
             clients[(url, key)] = openai.AsyncOpenAI(base_url=url, api_key=key, max_retries=0)
@@ -197,6 +197,7 @@ class LLMClient:
             from agents.llm.embedded import EMBEDDED_MODEL_NAME
             return EMBEDDED_MODEL_NAME
         if url not in self._auto_models:
+            import openai
             env = f"LATM_{role.upper()}"
             try:
                 page = await asyncio.wait_for(self._client(url, key).models.list(),
@@ -216,6 +217,7 @@ class LLMClient:
 
     async def _complete(self, role: str, cfg: RoleConfig, params: dict) -> Completion:
         """Send one request with retries and backoff, then record and return it."""
+        import openai
         started, wall = time.time(), time.perf_counter()
         url, key = await self._resolve_url(role, cfg)
         model = await self._model_name(role, cfg, url, key)

@@ -129,6 +129,9 @@ class Maker:
     async def make(self, msg: MakeTool) -> ToolMade:
         """Run sample-and-verify for each configured tool shape in turn; the first to verify wins."""
         await self.start()
+        known = await self._reuse(msg)
+        if known is not None:
+            return known
         spend = _Spend()
         best: _Candidate | None = None
         for shape in self.config.shapes:
@@ -142,6 +145,18 @@ class Maker:
                         tool=None, samples=spend.samples, rounds=spend.rounds,
                         prompt_tokens=spend.prompt_tokens, completion_tokens=spend.completion_tokens,
                         cost_usd=spend.cost_usd, reason=_failure_reason(best, spend, self.config))
+
+    async def _reuse(self, msg: MakeTool) -> ToolMade | None:
+        """A stored tool that already passes these examples is the answer: nothing to make."""
+        for tool in msg.known_tools:
+            verdict = await self._verify(VerifyTool(
+                request_id=new_request_id(), trace_id=msg.trace_id, task=msg.task, code=tool.code,
+                entry=tool.entry, shape=tool.shape, cases=list(msg.train) + list(msg.validation)))
+            if self._accepted(msg, verdict):
+                return ToolMade(request_id=msg.request_id, trace_id=msg.trace_id, task=msg.task,
+                                ok=True, tool=tool, reused=True,
+                                reason=f"{tool.tool_id}@{tool.version} passed {verdict.passed}/{verdict.total}")
+        return None
 
     async def _make_shape(self, msg: MakeTool, asks: list[_Ask],
                           spend: _Spend) -> tuple[_Candidate | None, _Candidate | None]:

@@ -23,6 +23,7 @@ class CoordinatorConfig(BaseModel):
     validation_examples: int = Field(default=3, ge=1, description="held-out examples a tool must pass")
     min_examples: int = Field(default=2, ge=2, description="fewest examples worth a try when input ends")
     solver_method: Literal["direct", "cot", "coc"] = Field(default="direct", description="how the solver answers")
+    reuse_candidates: int = Field(default=3, ge=0, description="stored tools tried before making one")
     quarantine_after: int = Field(default=20, ge=1, description="uses before a failing tool may be pulled")
     quarantine_rate: float = Field(default=0.5, gt=0, le=1, description="failure share that pulls a tool")
 
@@ -114,7 +115,13 @@ class Coordinator:
 
     async def _make(self, group: TaskGroup) -> None:
         k = min(self.config.train_examples, max(1, len(group.examples) // 2))
-        msg = MakeTool(task=group.key, train=group.examples[:k], validation=group.examples[k:])
+        # Retrieval missed these requests, but a stored tool may still do the job (another
+        # phrasing of a known kind): the maker verifies the nearest few before making anything.
+        query = "\n".join(e.input for e in group.examples[:k])
+        known = [spec for spec, score in self.services.store.search(query, k=self.config.reuse_candidates)
+                 if score > 0]
+        msg = MakeTool(task=group.key, train=group.examples[:k], validation=group.examples[k:],
+                       known_tools=known)
         self.on_event("making", {"task": group.key, "train": len(msg.train), "validation": len(msg.validation)})
         try:
             made = await self.services.make(msg)
@@ -122,11 +129,12 @@ class Coordinator:
             made = ToolMade(request_id=msg.request_id, task=group.key, ok=False,
                             reason=f"maker failed: {type(exc).__name__}: {exc}"[:500])
         self.made.append(made)
-        self.on_event("made", {"task": group.key, "ok": made.ok, "samples": made.samples,
+        self.on_event("made", {"task": group.key, "ok": made.ok, "samples": made.samples, "reused": made.reused,
                                "tokens": made.prompt_tokens + made.completion_tokens,
                                "reason": made.reason, "tool": made.tool})
         if made.ok and made.tool is not None:
-            self.services.store.put(made.tool)
+            if not made.reused:
+                self.services.store.put(made.tool)
             group.finish(made.tool)
         else:
             group.finish(None, made.reason)

@@ -1,6 +1,7 @@
 """The end-of-run summary: accuracy, cache hits, tools made, LLM calls, spend and what it saved."""
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 
 from agents.llm.prices import PriceTable
@@ -24,6 +25,8 @@ class RunSummary:
     usage: list[RoleUsage] = field(default_factory=list)
     made: list[ToolMade] = field(default_factory=list)
     latency_total_s: float = 0.0
+    tool_uses: Counter = field(default_factory=Counter)  # tool id -> requests it answered
+    tool_correct: Counter = field(default_factory=Counter)  # tool id -> of those, correct
 
     def add(self, text: str, answer: ToolAnswer, correct: bool | None) -> None:
         """Count one answered request."""
@@ -35,6 +38,9 @@ class RunSummary:
         self.llm_calls += answer.llm_calls
         self.latency_total_s += answer.latency_s
         self.usage = merge_usage(self.usage, answer.usage)
+        if answer.route == "tool" and answer.tool_id:
+            self.tool_uses[answer.tool_id] += 1
+            self.tool_correct[answer.tool_id] += bool(correct)
         if correct is not None:
             self.with_target += 1
             self.correct += correct
@@ -78,7 +84,8 @@ class RunSummary:
             "scored": self.with_target,
             "cache_hit_rate": round(self.tool_answers / n, 4),
             "solver_answers": self.solver_answers,
-            "tools_made": sum(m.ok for m in self.made),
+            "tools_made": sum(m.ok and not m.reused for m in self.made),
+            "tools_reused": sum(m.reused for m in self.made),
             "tools_failed": sum(not m.ok for m in self.made),
             "llm_calls_per_request": round(self.llm_calls / n, 4),
             "llm_calls_per_request_with_making": round((self.llm_calls + making_calls) / n, 4),
@@ -87,8 +94,12 @@ class RunSummary:
             "spend_by_role": spend,
             "all_maker_spend_usd": round(self.all_maker_cost(prices, maker_model), 6),
             "maker_model": maker_model,
-            "made": [{"task": m.task, "ok": m.ok, "samples": m.samples, "rounds": m.rounds,
+            "made": [{"task": m.task, "ok": m.ok, "reused": m.reused, "samples": m.samples, "rounds": m.rounds,
                       "tokens": m.prompt_tokens + m.completion_tokens, "reason": m.reason,
                       "tool_id": m.tool.tool_id if m.tool else None,
-                      "version": m.tool.version if m.tool else None} for m in self.made],
+                      "version": m.tool.version if m.tool else None,
+                      "answered": self.tool_uses[m.tool.tool_id] if m.tool else 0,
+                      "answered_correct": self.tool_correct[m.tool.tool_id] if m.tool else 0}
+                     for m in self.made],
+            "tool_uses": dict(self.tool_uses),
         }

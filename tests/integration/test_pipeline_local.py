@@ -250,3 +250,36 @@ async def test_questions_without_a_shared_instruction_skip_the_core_shape(llm_st
     await run_lines(llm_stub, tmp_path, bare, shapes=("core", "end_to_end"), rounds=1)
     prompts = [c.messages[-1]["content"] for c in llm_stub.calls("maker")]
     assert prompts and all("Question 1:" in p for p in prompts)  # only end-to-end asks were made
+
+
+async def test_a_stored_tool_that_passes_a_new_kinds_examples_is_reused_not_remade(llm_stub, tmp_path):
+    llm_stub.script(WORD_SORT_TOOL, role="maker")
+    await run_lines(llm_stub, tmp_path, word_sort_requests(8))
+    llm_stub.reset()
+    llm_stub.script(WRONG_TOOL, role="maker")  # were anything made, it would fail
+    # The same kind under another label: the task route misses, so its requests form a new group.
+    summary, records, config = await run_lines(llm_stub, tmp_path,
+                                               word_sort_requests(10, start=50, task="alphabetize"))
+    made = summary.made[0]
+    assert made.ok and made.reused and made.samples == 0 and made.tool.tool_id == "word_sorting"
+    assert llm_stub.calls("maker") == []
+    assert all(r["route"] == "tool" and r["tool_id"] == "word_sorting" and r["correct"] for r in records)
+    assert summary.figures(config_prices(), "")["tools_reused"] == 1
+
+
+async def test_a_stored_tool_that_fails_a_new_kinds_examples_is_not_reused(llm_stub, tmp_path):
+    llm_stub.script(WORD_SORT_TOOL, role="maker")
+    await run_lines(llm_stub, tmp_path, word_sort_requests(8))
+    llm_stub.reset()
+    llm_stub.script(WORD_SORT_TOOL.replace("sorted(words)", "sorted(words, reverse=True)"), role="maker")
+    reverse = [json.dumps({**row, "task": "reverse_sorting", "target": " ".join(sorted(row["target"].split(), reverse=True))})
+               for row in map(json.loads, word_sort_requests(8, start=50))]
+    summary, records, _ = await run_lines(llm_stub, tmp_path, reverse)
+    made = summary.made[0]
+    assert made.ok and not made.reused and len(llm_stub.calls("maker")) == 1
+    assert all(r["correct"] for r in records)
+
+
+def config_prices():
+    from agents.llm.prices import PriceTable
+    return PriceTable()

@@ -35,5 +35,7 @@ def test_latm_run_writes_results_summary_and_ledger(llm_stub, tmp_path):
     # One round of the default sample count: the core candidate verified in the first round.
     assert figures["spend_by_role"]["maker"]["calls"] == MakerConfig().samples_per_round
     assert figures["made"][0]["samples"] == MakerConfig().samples_per_round
+    assert figures["made"][0]["answered"] == figures["made"][0]["answered_correct"] == 10
+    assert "then answered 10 requests (10 correct)" in proc.stdout
     ledger = RunLedger(figures["ledger"])
     assert len(ledger.rows(figures["run_id"])) == 11
