@@ -24,6 +24,7 @@ from agents.llm.config import LLMConfig  # noqa: E402
 from agents.making.maker import MakerConfig  # noqa: E402
 from agents.pipeline.bootstrap import open_services  # noqa: E402
 from agents.pipeline.config import PipelineConfig  # noqa: E402
+from agents.pipeline.coordinator import CoordinatorConfig  # noqa: E402
 from agents.pipeline.run import run_stream  # noqa: E402
 from agents.tasks.bbh import PAPER_TASKS, paper_split  # noqa: E402
 
@@ -42,7 +43,10 @@ def request_lines(tasks: list[str], limit: int | None) -> list[str]:
 async def run(args: argparse.Namespace) -> tuple[dict, list[dict]]:
     store = Path(tempfile.mkdtemp()) / "tools.sqlite"
     maker = MakerConfig(samples_per_round=args.samples, rounds=args.rounds)
-    config = PipelineConfig(store_path=str(store), users=2, maker=maker)
+    # The paper's protocol: one making attempt from the training examples. Test requests carry
+    # targets for scoring only, so they must never become examples of a second attempt.
+    config = PipelineConfig(store_path=str(store), users=2, maker=maker,
+                            coordinator=CoordinatorConfig(remake_after=0))
     out = io.StringIO()
     started, done = time.perf_counter(), [0]
 

@@ -32,6 +32,9 @@ def add_pipeline_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--users", type=int, default=2, help="tool-user replicas (default 2)")
     p.add_argument("--solver-method", choices=["direct", "cot", "coc"], default="direct",
                    help="how the solver answers requests no tool serves (default direct)")
+    p.add_argument("--remake-after", type=int, default=100,
+                   help="solver answers of a kind whose tool making failed before making is tried "
+                        "again with fresh examples, doubling after each failure; 0 never (default 100)")
     p.add_argument("--address", default=None, help="Ray cluster address (default: local, or $RAY_ADDRESS)")
     p.add_argument("--placement", action="store_true",
                    help="place maker/tool users by the cluster's custom resources (cluster.yaml)")
@@ -43,7 +46,8 @@ def pipeline_config(args: argparse.Namespace, **overrides) -> PipelineConfig:
     import os
     config = PipelineConfig(store_path=args.store or os.environ.get("LATM_STORE", ".latm/tools.sqlite"),
                             users=args.users, placement=args.placement, **overrides)
-    coordinator = config.coordinator.model_copy(update={"solver_method": args.solver_method})
+    coordinator = config.coordinator.model_copy(update={"solver_method": args.solver_method,
+                                                        "remake_after": args.remake_after})
     return config.model_copy(update={"coordinator": coordinator})
 
 
@@ -124,7 +128,9 @@ class LedgerWriter:
 def print_event(kind: str, data: dict, bar=None) -> None:
     """Tool-making news, printed above the progress bar."""
     if kind == "making":
-        line = f"[maker] making a tool for {data['task']} from {data['train']} examples, {data['validation']} held out"
+        again = f" (attempt {data['attempt']})" if data.get("attempt", 1) > 1 else ""
+        line = (f"[maker] making a tool for {data['task']} from {data['train']} examples, "
+                f"{data['validation']} held out{again}")
     elif kind == "made" and data.get("reused"):
         tool = data["tool"]
         line = (f"[maker] {data['task']}: the stored tool {tool.tool_id}@{tool.version} passes its "

@@ -23,6 +23,9 @@ class CoordinatorConfig(BaseModel):
     validation_examples: int = Field(default=3, ge=1, description="held-out examples a tool must pass")
     min_examples: int = Field(default=2, ge=2, description="fewest examples worth a try when input ends")
     solver_method: Literal["direct", "cot", "coc"] = Field(default="direct", description="how the solver answers")
+    remake_after: int = Field(default=100, ge=0, description="solver answers of a kind whose making "
+                              "failed before it is tried again with fresh examples, doubling after "
+                              "each failure (0: never)")
     reuse_candidates: int = Field(default=3, ge=0, description="stored tools tried before making one")
     quarantine_after: int = Field(default=20, ge=1, description="uses before a failing tool may be pulled")
     quarantine_rate: float = Field(default=0.5, gt=0, le=1, description="failure share that pulls a tool")
@@ -80,7 +83,9 @@ class Coordinator:
             if group.state == "ready":
                 return await self._use(req, group.tool.tool_id, group.tool.version, 1.0, found.usage, group)
             if group.state == "failed":
-                return await self._solve(req, found.usage)
+                answer = await self._solve(req, found.usage)
+                self._maybe_remake(group, req, answer)
+                return answer
             if group.state == "making":
                 await self._parked(group.made.wait())
                 continue
@@ -107,13 +112,26 @@ class Coordinator:
         return answer
 
     def _start_making(self, group: TaskGroup) -> None:
-        """Hand the group's examples to the maker in the background."""
+        """Hand the group's examples to the maker in the background; its requests wait."""
         group.state = "making"
+        self._launch_making(group)
+
+    def _maybe_remake(self, group: TaskGroup, req, answer: ToolAnswer) -> None:
+        """A kind whose making failed gets another try with fresh examples now and then (the
+        first failure may have been bad luck or an endpoint outage); the solver answers meanwhile."""
+        group.note_solver_answer(req.text, req.target or answer.answer, self.config.needed)
+        if group.remake_due(self.config.remake_after, self.config.needed):
+            group.examples, group.retry_examples = group.retry_examples, []
+            group.remaking = True
+            self._launch_making(group)
+
+    def _launch_making(self, group: TaskGroup) -> None:
         task = asyncio.ensure_future(self._make(group))
         self._making.add(task)
         task.add_done_callback(self._making.discard)
 
     async def _make(self, group: TaskGroup) -> None:
+        group.attempts += 1
         k = min(self.config.train_examples, max(1, len(group.examples) // 2))
         # Retrieval missed these requests, but a stored tool may still do the job (another
         # phrasing of a known kind): the maker verifies the nearest few before making anything.
@@ -122,7 +140,8 @@ class Coordinator:
                  if score > 0]
         msg = MakeTool(task=group.key, train=group.examples[:k], validation=group.examples[k:],
                        known_tools=known)
-        self.on_event("making", {"task": group.key, "train": len(msg.train), "validation": len(msg.validation)})
+        self.on_event("making", {"task": group.key, "train": len(msg.train), "validation": len(msg.validation),
+                                 "attempt": group.attempts})
         try:
             made = await self.services.make(msg)
         except Exception as exc:  # the maker died or the runtime failed: record, answer by solver

@@ -37,6 +37,10 @@ class TaskGroup:
     pending_labels: int = 0
     tool_failures: int = 0
     tool_uses: int = 0
+    attempts: int = 0  # making attempts so far
+    since_failure: int = 0  # solver answers since the last attempt failed
+    retry_examples: list[Example] = field(default_factory=list)  # for the next attempt
+    remaking: bool = False  # another attempt runs while the solver keeps answering
 
     def add_example(self, text: str, label: str | None, needed: int) -> bool:
         """Keep a labelled example while collecting; True when enough exist to make the tool."""
@@ -50,7 +54,22 @@ class TaskGroup:
         self.tool = tool
         self.state = "ready" if tool else "failed"
         self.reason = reason
+        self.remaking = False
+        self.since_failure = 0
+        self.tool_uses = self.tool_failures = 0  # a new tool's health starts afresh
         self.made.set()
+
+    def note_solver_answer(self, text: str, label: str | None, needed: int) -> None:
+        """A failed group keeps labelled requests as examples for its next making attempt."""
+        self.since_failure += 1
+        if label and len(self.retry_examples) < needed and all(e.input != text for e in self.retry_examples):
+            self.retry_examples.append(Example(input=text, target=label))
+
+    def remake_due(self, after: int, needed: int) -> bool:
+        """Another attempt is due after `after` solver answers, twice as many after each failure."""
+        return (self.state == "failed" and not self.remaking and after > 0
+                and len(self.retry_examples) >= needed
+                and self.since_failure >= after * 2 ** max(self.attempts - 1, 0))
 
 
 class TaskGroups:

@@ -283,3 +283,40 @@ async def test_a_stored_tool_that_fails_a_new_kinds_examples_is_not_reused(llm_s
 def config_prices():
     from agents.llm.prices import PriceTable
     return PriceTable()
+
+
+async def test_a_failed_kind_is_made_again_from_fresh_examples(llm_stub, tmp_path):
+    from agents.pipeline.coordinator import CoordinatorConfig
+    llm_stub.script_sequence([CRASHING_TOOL, CRASHING_TOOL], role="maker")  # attempt 1: 2 rounds
+    llm_stub.script(WORD_SORT_TOOL, role="maker")
+    llm_stub.script("apple banana", role="solver")
+    config = make_config(tmp_path)
+    config = config.model_copy(update={"coordinator": CoordinatorConfig(remake_after=5)})
+    services = LocalServices(llm_stub.config(), config)
+    out = io.StringIO()
+    try:
+        summary, _ = await run_stream(word_sort_requests(30), services, out, config.coordinator)
+    finally:
+        await services.close()
+    assert [m.ok for m in summary.made] == [False, True]
+    first, second = (c.messages[-1]["content"] for c in llm_stub.calls("maker")[::2][:2])
+    # The second attempt was shown other requests than the first.
+    assert first != second
+    spec = ToolStore(config.store_path).find_by_task("word_sorting")
+    assert spec is not None and "sorted(words)" in spec.code
+    records = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert len(records) == 30 and all(r["route"] in ("solver", "tool") for r in records)
+
+
+async def test_remake_after_zero_keeps_one_attempt(llm_stub, tmp_path):
+    from agents.pipeline.coordinator import CoordinatorConfig
+    llm_stub.script(CRASHING_TOOL, role="maker")
+    llm_stub.script("apple banana", role="solver")
+    config = make_config(tmp_path)
+    config = config.model_copy(update={"coordinator": CoordinatorConfig(remake_after=0)})
+    services = LocalServices(llm_stub.config(), config)
+    try:
+        summary, _ = await run_stream(word_sort_requests(30), services, io.StringIO(), config.coordinator)
+    finally:
+        await services.close()
+    assert [m.ok for m in summary.made] == [False]
