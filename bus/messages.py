@@ -132,6 +132,8 @@ class ToolMade(Message):
     cost_usd: float = Field(default=0.0, description="estimated spend making the tool")
     reason: str = Field(default="", description="why no tool was accepted, or a short summary")
     reused: bool = Field(default=False, description="True when a known tool passed, nothing was made")
+    verify_usage: list[RoleUsage] = Field(
+        default_factory=list, description="LLM spend of verifying candidates, per role (not the maker's)")
 
 
 class VerifyTool(Message):
@@ -166,6 +168,8 @@ class Verdict(Message):
     total: int = Field(description="cases run")
     cases: list[CaseResult] = Field(default_factory=list, description="per-case results, in order")
     error: ErrorInfo | None = Field(default=None, description="set when no case could run, e.g. forbidden code")
+    usage: list[RoleUsage] = Field(default_factory=list,
+                                   description="LLM spend of verifying (argument extraction, simulated helpers)")
 
 
 class SolveRequest(Message):

@@ -8,6 +8,7 @@ from typing import Callable
 from agents.lmulator.answer_extract import answers_match, normalize_answer
 from agents.lmulator.runner import LMulator, RunResult
 from agents.lmulator.scopes import helper_names
+from agents.using.usage import usage_of
 from bus.messages import CaseResult, ErrorInfo, Verdict
 from store.tool_spec import Example, ToolSpec
 
@@ -38,9 +39,12 @@ async def verify_soft_tool(lmulator: LMulator, code: str, entry: str, cases: lis
     match = compare or default_compare
     gate = asyncio.Semaphore(concurrency)
 
+    records = []
+
     async def one(case: Example) -> CaseResult:
         async with gate:
             run = await lmulator.run_tool(code, entry, [case.input], context=case.input)
+        records.extend(run.records)
         if not run.ok:
             return CaseResult(input=case.input, expected=case.target, ok=False,
                               error=f"{run.error}: {run.detail}"[:600])
@@ -54,7 +58,7 @@ async def verify_soft_tool(lmulator: LMulator, code: str, entry: str, cases: lis
     error = ErrorInfo(code="soft_tool_rejected", message=results[0].error or "") \
         if failed_all else None
     return Verdict(passed=sum(r.ok for r in results), total=len(results), cases=results,
-                   error=error)
+                   error=error, usage=usage_of(records))
 
 
 def default_compare(got: str, target: str) -> bool:

@@ -19,7 +19,8 @@ from agents.making.code_extract import (
     CodeExtractionError, add_missing_imports, extract_function, function_docstring,
     function_signature)
 from agents.making.template import ADAPTERS, find_template
-from bus.messages import MakeTool, ToolMade, Verdict, VerifyTool, new_request_id
+from agents.using.usage import merge_usage
+from bus.messages import MakeTool, RoleUsage, ToolMade, Verdict, VerifyTool, new_request_id
 from store.tool_spec import Demo, Example, Provenance, ToolSpec
 
 VerifyFn = Callable[[VerifyTool], Awaitable[Verdict]]
@@ -82,6 +83,7 @@ class _Spend:
     rounds: int = 0
     model: str = ""
     seen: set[str] = field(default_factory=set)
+    verify_usage: list[RoleUsage] = field(default_factory=list)  # other roles' calls while verifying
 
     @property
     def tokens(self) -> int:
@@ -129,10 +131,10 @@ class Maker:
     async def make(self, msg: MakeTool) -> ToolMade:
         """Run sample-and-verify for each configured tool shape in turn; the first to verify wins."""
         await self.start()
-        known = await self._reuse(msg)
+        spend = _Spend()
+        known = await self._reuse(msg, spend)
         if known is not None:
             return known
-        spend = _Spend()
         best: _Candidate | None = None
         for shape in self.config.shapes:
             winner, best_here = await self._make_shape(msg, _asks(msg, shape), spend)
@@ -144,17 +146,19 @@ class Maker:
         return ToolMade(request_id=msg.request_id, trace_id=msg.trace_id, task=msg.task, ok=False,
                         tool=None, samples=spend.samples, rounds=spend.rounds,
                         prompt_tokens=spend.prompt_tokens, completion_tokens=spend.completion_tokens,
-                        cost_usd=spend.cost_usd, reason=_failure_reason(best, spend, self.config))
+                        cost_usd=spend.cost_usd, verify_usage=spend.verify_usage,
+                        reason=_failure_reason(best, spend, self.config))
 
-    async def _reuse(self, msg: MakeTool) -> ToolMade | None:
+    async def _reuse(self, msg: MakeTool, spend: _Spend) -> ToolMade | None:
         """A stored tool that already passes these examples is the answer: nothing to make."""
         for tool in msg.known_tools:
             verdict = await self._verify(VerifyTool(
                 request_id=new_request_id(), trace_id=msg.trace_id, task=msg.task, code=tool.code,
                 entry=tool.entry, shape=tool.shape, cases=list(msg.train) + list(msg.validation)))
+            spend.verify_usage = merge_usage(spend.verify_usage, verdict.usage)
             if self._accepted(msg, verdict):
                 return ToolMade(request_id=msg.request_id, trace_id=msg.trace_id, task=msg.task,
-                                ok=True, tool=tool, reused=True,
+                                ok=True, tool=tool, reused=True, verify_usage=spend.verify_usage,
                                 reason=f"{tool.tool_id}@{tool.version} passed {verdict.passed}/{verdict.total}")
         return None
 
@@ -176,6 +180,7 @@ class Maker:
             verdicts = await asyncio.gather(*(self._check(msg, c) for c in fresh))
             for cand, verdict in zip(fresh, verdicts):
                 cand.verdict = verdict
+                spend.verify_usage = merge_usage(spend.verify_usage, verdict.usage)
             round_best = max(candidates, key=lambda c: c.score)
             if best is None or round_best.score > best.score:
                 best = round_best
@@ -244,7 +249,7 @@ class Maker:
         return ToolMade(request_id=msg.request_id, trace_id=msg.trace_id, task=msg.task, ok=True,
                         tool=spec, samples=spend.samples, rounds=spend.rounds,
                         prompt_tokens=spend.prompt_tokens, completion_tokens=spend.completion_tokens,
-                        cost_usd=spend.cost_usd, reason="")
+                        cost_usd=spend.cost_usd, verify_usage=spend.verify_usage, reason="")
 
 
 def _asks(msg: MakeTool, shape: str) -> list[_Ask]:

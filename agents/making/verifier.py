@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any, ClassVar
 
+from agents.llm.accounting import CallRecord
 from agents.llm.client import LLMClient
 from agents.llm.config import LLMConfig
 from agents.llm.errors import LLMError
@@ -13,6 +14,7 @@ from agents.sandbox import ForbiddenCode, Sandbox, SandboxConfig, check_code
 from agents.tasks.scoring import is_correct
 from agents.using.answers import render_value
 from agents.using.arguments import ArgumentError, extract_arguments
+from agents.using.usage import usage_of
 from bus.messages import CaseResult, Verdict, VerifyTool
 
 
@@ -52,14 +54,14 @@ class Verifier:
         await self._ensure_sandbox()
         if msg.shape == "soft":
             return await self._verify_soft(msg)
-        arg_lists, problems = await self._arguments(msg)
+        arg_lists, problems, records = await self._arguments(msg)
         runnable = [i for i, p in enumerate(problems) if p is None]
         results = await self.sandbox.call_many(msg.code, msg.entry, [arg_lists[i] for i in runnable],
                                                timeout_s=self.timeout_s)
         outcomes: list[tuple[Any, str | None]] = [(None, p) for p in problems]
         for i, res in zip(runnable, results):
             outcomes[i] = (render_value(res.value), None) if res.ok else (None, _error_text(res))
-        return _verdict(msg, outcomes)
+        return _verdict(msg, outcomes).model_copy(update={"usage": usage_of(records)})
 
     async def _verify_soft(self, msg: VerifyTool) -> Verdict:
         """A soft tool's helper calls are simulated by the LMulator; it must pass like any tool."""
@@ -69,26 +71,28 @@ class Verifier:
                                          list(msg.cases), compare=lambda got, target: is_correct(got, target, msg.task))
         return verdict.model_copy(update={"request_id": msg.request_id, "trace_id": msg.trace_id})
 
-    async def _arguments(self, msg: VerifyTool) -> tuple[list[list], list[str | None]]:
-        """Arguments per case: the raw text for end-to-end tools, model-extracted otherwise."""
+    async def _arguments(self, msg: VerifyTool) -> tuple[list[list], list[str | None], list[CallRecord]]:
+        """Arguments per case (the raw text for end-to-end tools, model-extracted otherwise), the
+        problem of each case that has none, and the extraction calls made."""
         if msg.shape == "end_to_end":
-            return [[c.input] for c in msg.cases], [None] * len(msg.cases)
+            return [[c.input] for c in msg.cases], [None] * len(msg.cases), []
         if self.llm is None:
-            return [[] for _ in msg.cases], ["structured tools need an LLM to extract arguments"] * len(msg.cases)
+            return ([[] for _ in msg.cases],
+                    ["structured tools need an LLM to extract arguments"] * len(msg.cases), [])
         from agents.making.code_extract import function_signature
         signature = function_signature(msg.code, msg.entry)
         found = await asyncio.gather(*(
             extract_arguments(self.llm, c.input, msg.code, msg.entry, signature) for c in msg.cases),
             return_exceptions=True)
-        args, problems = [], []
+        args, problems, records = [], [], []
         for item in found:
             if isinstance(item, (ArgumentError, LLMError)):
                 args.append([]); problems.append(f"argument extraction failed: {item}")
             elif isinstance(item, BaseException):
                 raise item
             else:
-                args.append(item[0]); problems.append(None)
-        return args, problems
+                args.append(item[0]); problems.append(None); records.append(item[1])
+        return args, problems, records
 
 
 def _error_text(res) -> str:

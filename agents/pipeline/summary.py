@@ -53,8 +53,10 @@ class RunSummary:
         making = [RoleUsage(role="maker", model=m.tool.provenance.maker_model if m.tool else "",
                             calls=m.samples, prompt_tokens=m.prompt_tokens,
                             completion_tokens=m.completion_tokens, cost_usd=m.cost_usd)
-                  for m in self.made]
-        return {u.role: u.model_dump(exclude={"role"}) for u in merge_usage(self.usage, making)}
+                  for m in self.made if m.samples]
+        verifying = [u for m in self.made for u in m.verify_usage]
+        return {u.role: u.model_dump(exclude={"role"})
+                for u in merge_usage(self.usage, making, verifying)}
 
     def all_maker_cost(self, prices: PriceTable, maker_model: str) -> float:
         """Estimated spend had the maker's model answered every request directly.
@@ -77,7 +79,7 @@ class RunSummary:
         n = max(self.requests, 1)
         spend = self.spend_by_role()
         total_cost = sum(r["cost_usd"] for r in spend.values())
-        making_calls = sum(m.samples for m in self.made)
+        making_calls = sum(m.samples + sum(u.calls for u in m.verify_usage) for m in self.made)
         return {
             "requests": self.requests, "bad_lines": self.bad_lines, "errors": self.errors,
             "accuracy": round(self.correct / self.with_target, 4) if self.with_target else None,
