@@ -32,6 +32,12 @@ CREATE TABLE IF NOT EXISTS tool_versions (
     UNIQUE (tool_id, version)
 );
 CREATE INDEX IF NOT EXISTS tool_versions_by_task ON tool_versions (task, status);
+CREATE TABLE IF NOT EXISTS making_failures (
+    task TEXT PRIMARY KEY,
+    attempts INTEGER NOT NULL,
+    reason TEXT NOT NULL,
+    last_at REAL NOT NULL
+);
 CREATE TABLE IF NOT EXISTS store_meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 INSERT OR IGNORE INTO store_meta (key, value) VALUES ('generation', 0);
 """
@@ -62,6 +68,16 @@ class ToolStats(BaseModel):
     version: str | None = Field(description="the version, or None for the sum over versions")
     uses: int = Field(description="recorded calls")
     failures: int = Field(description="recorded failed calls")
+
+
+class MakingFailure(BaseModel):
+    """A kind of request the maker could not make a tool for, remembered across runs."""
+
+    model_config = ConfigDict(frozen=True)
+    task: str = Field(description="the task label or request fingerprint")
+    attempts: int = Field(description="failed making attempts so far")
+    reason: str = Field(description="why the last attempt failed")
+    last_at: float = Field(description="unix time of the last failed attempt")
 
 
 class ImportReport(BaseModel):
@@ -147,6 +163,22 @@ class ToolStore:
             self._bump(conn)
         return deleted
 
+    def record_making_failure(self, task: str, reason: str) -> int:
+        """Count one more failed making attempt for a kind; returns its attempts so far."""
+        with self.db.write() as conn:
+            conn.execute(
+                "INSERT INTO making_failures (task, attempts, reason, last_at) VALUES (?, 1, ?, ?)"
+                " ON CONFLICT (task) DO UPDATE SET attempts = attempts + 1, reason = excluded.reason,"
+                " last_at = excluded.last_at", (task, reason[:500], time.time()))
+            return conn.execute("SELECT attempts FROM making_failures WHERE task = ?", (task,)).fetchone()[0]
+
+    def clear_making_failures(self, task: str | None = None) -> int:
+        """Forget failed attempts (of one kind, or all), so the next run tries making again."""
+        with self.db.write() as conn:
+            if task is None:
+                return conn.execute("DELETE FROM making_failures").rowcount
+            return conn.execute("DELETE FROM making_failures WHERE task = ?", (task,)).rowcount
+
     @staticmethod
     def _bump(conn) -> None:
         """Advance the catalogue generation so every process rebuilds its search index."""
@@ -199,6 +231,13 @@ class ToolStore:
                                              versions=len(versions), uses=uses, failures=failures,
                                              created_at=created_at))
         return summaries
+
+    def making_failures(self, task: str | None = None) -> list[MakingFailure]:
+        """Kinds whose making failed and has not succeeded since (or just `task`'s), latest first."""
+        sql = "SELECT task, attempts, reason, last_at FROM making_failures"
+        rows = self.db.conn().execute(sql + (" WHERE task = ?" if task is not None else "")
+                                      + " ORDER BY last_at DESC", (task,) if task is not None else ()).fetchall()
+        return [MakingFailure(task=t, attempts=a, reason=r, last_at=at) for t, a, r, at in rows]
 
     def stats(self, tool_id: str, version: str | None = None) -> ToolStats:
         """Uses and failures of a version, or summed over all versions; raises ToolNotFound."""

@@ -141,6 +141,10 @@ def print_event(kind: str, data: dict, bar=None) -> None:
                 f"{data['samples']} samples, {data['tokens']} tokens); its requests now go to tool users")
     elif kind == "made":
         line = f"[maker] no tool for {data['task']}: {data['reason']}; the solver answers these requests"
+    elif kind == "recalled_failure":
+        line = (f"[coordinator] {data['task']}: making failed in earlier runs ({data['attempts']}x); "
+                f"the solver answers, making is retried on the --remake-after schedule "
+                f"(`latm tools failures --clear` to retry at once)")
     else:
         line = f"[coordinator] {kind}: {data}"
     if bar is not None and not bar.disable:

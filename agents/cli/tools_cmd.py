@@ -38,6 +38,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                        ("activate", "serve a quarantined tool again")):
         action = actions.add_parser(name, parents=[common], help=text)
         action.add_argument("tool_id")
+    failures = actions.add_parser("failures", parents=[common],
+                                  help="kinds the maker failed on (they skip making until retried)")
+    failures.add_argument("task", nargs="?", help="only this task label or fingerprint")
+    failures.add_argument("--clear", action="store_true", help="forget them: the next run makes again")
     tools.set_defaults(func=run)
 
 
@@ -135,8 +139,25 @@ def set_status(status: str):
     return command
 
 
+def making_failures(store: ToolStore, args: argparse.Namespace) -> int:
+    """List (or clear) the kinds whose tool making failed."""
+    if args.clear:
+        count = store.clear_making_failures(args.task)
+        _report(args, {"cleared": count}, f"cleared {count} making failure record(s)")
+        return 0
+    found = store.making_failures(args.task)
+    if args.json:
+        print(json.dumps([f.model_dump() for f in found], indent=1))
+        return 0
+    print_table(("TASK", "ATTEMPTS", "LAST", "REASON"),
+                [(f.task, str(f.attempts), _when(f.last_at), _short(f.reason, 80)) for f in found])
+    print(f"{len(found)} kind(s) without a tool in {store.path}")
+    return 0
+
+
 COMMANDS = {"list": list_tools, "show": show_tool, "export": export_tools, "import": import_tools,
-            "rm": remove_tool, "quarantine": set_status("quarantined"), "activate": set_status("active")}
+            "rm": remove_tool, "quarantine": set_status("quarantined"), "activate": set_status("active"),
+            "failures": making_failures}
 
 
 def print_table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:

@@ -79,6 +79,8 @@ class Coordinator:
         if found.tool_id:
             return await self._use(req, found.tool_id, found.tool_version, found.confidence, found.usage)
         group = self.groups.get(req.text, req.task)
+        if not group.checked_history:
+            self._recall_failures(group)
         while True:
             if group.state == "ready":
                 return await self._use(req, group.tool.tool_id, group.tool.version, 1.0, found.usage, group)
@@ -110,6 +112,17 @@ class Coordinator:
             self._start_making(group)
         await self._notify()
         return answer
+
+    def _recall_failures(self, group: TaskGroup) -> None:
+        """A kind the maker failed on in earlier runs starts on the solver path, and is tried
+        again on the usual remake schedule rather than by every run from its first request."""
+        group.checked_history = True
+        past = self.services.store.making_failures(group.key)
+        if past and group.state == "collecting" and not group.examples:
+            group.attempts = past[0].attempts
+            group.finish(None, f"making failed in earlier runs ({past[0].attempts}x): {past[0].reason}")
+            self.on_event("recalled_failure", {"task": group.key, "attempts": past[0].attempts,
+                                               "reason": past[0].reason})
 
     def _start_making(self, group: TaskGroup) -> None:
         """Hand the group's examples to the maker in the background; its requests wait."""
@@ -154,8 +167,12 @@ class Coordinator:
         if made.ok and made.tool is not None:
             if not made.reused:
                 self.services.store.put(made.tool)
+            self.services.store.clear_making_failures(group.key)
             group.finish(made.tool)
         else:
+            # Only a real try is remembered: an outage (no sample drawn) says nothing of the kind.
+            if made.samples:
+                self.services.store.record_making_failure(group.key, made.reason)
             group.finish(None, made.reason)
         await self._notify()
 

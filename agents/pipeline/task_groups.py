@@ -41,6 +41,7 @@ class TaskGroup:
     since_failure: int = 0  # solver answers since the last attempt failed
     retry_examples: list[Example] = field(default_factory=list)  # for the next attempt
     remaking: bool = False  # another attempt runs while the solver keeps answering
+    checked_history: bool = False  # whether the store's record of earlier failures was read
 
     def add_example(self, text: str, label: str | None, needed: int) -> bool:
         """Keep a labelled example while collecting; True when enough exist to make the tool."""

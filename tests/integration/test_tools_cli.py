@@ -97,3 +97,13 @@ def test_stream_to_stdout_without_targets_and_bad_task(capsys):
     assert len(lines) == 3 and "target" not in json.loads(lines[0])
     assert main(["stream", "-n", "3", "--tasks", "no_such_task"]) == 1
     assert "no task 'no_such_task'" in capsys.readouterr().err
+
+
+def test_making_failures_are_listed_and_cleared(tmp_path):
+    path = tmp_path / "tools.sqlite"
+    ToolStore(path).record_making_failure("chinese_remainder_theorem", "rounds exhausted: best 0/6")
+    listed = latm("tools", "failures", "--store", str(path), cwd=tmp_path)
+    assert listed.returncode == 0, listed.stderr
+    assert "chinese_remainder_theorem" in listed.stdout and "1 kind(s) without a tool" in listed.stdout
+    cleared = latm("tools", "failures", "--clear", "--json", "--store", str(path), cwd=tmp_path)
+    assert json.loads(cleared.stdout) == {"cleared": 1} and ToolStore(path).making_failures() == []

@@ -143,3 +143,14 @@ def test_a_non_sqlite_file_is_a_typed_error(tmp_path):
     bad.write_bytes(b"this is not a database" * 100)
     with pytest.raises(ToolStoreError, match="move the file away"):
         ToolStore(bad)
+
+
+def test_making_failures_are_counted_listed_and_cleared(store):
+    assert store.record_making_failure("crt", "rounds exhausted: 0/6") == 1
+    assert store.record_making_failure("crt", "rounds exhausted: 1/6") == 2
+    store.record_making_failure("dyck", "token budget spent")
+    crt = store.making_failures("crt")[0]
+    assert (crt.attempts, crt.reason) == (2, "rounds exhausted: 1/6")
+    assert [f.task for f in store.making_failures()] == ["dyck", "crt"]  # latest first
+    assert store.clear_making_failures("crt") == 1 and store.making_failures("crt") == []
+    assert store.clear_making_failures() == 1 and store.making_failures() == []
