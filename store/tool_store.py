@@ -38,6 +38,10 @@ CREATE TABLE IF NOT EXISTS making_failures (
     reason TEXT NOT NULL,
     last_at REAL NOT NULL
 );
+CREATE TABLE IF NOT EXISTS task_aliases (
+    task TEXT PRIMARY KEY,
+    tool_id TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS store_meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 INSERT OR IGNORE INTO store_meta (key, value) VALUES ('generation', 0);
 """
@@ -160,6 +164,7 @@ class ToolStore:
             deleted = conn.execute("DELETE FROM tool_versions WHERE tool_id = ?", (tool_id,)).rowcount
             if not deleted:
                 raise ToolNotFound(tool_id)
+            conn.execute("DELETE FROM task_aliases WHERE tool_id = ?", (tool_id,))
             self._bump(conn)
         return deleted
 
@@ -209,11 +214,20 @@ class ToolStore:
         return [version for (version,) in rows]
 
     def find_by_task(self, task: str) -> ToolSpec | None:
-        """The most recently stored active tool for a task, if any."""
-        row = self.db.conn().execute(
+        """The most recently stored active tool for a task, else the tool the task is an alias of."""
+        conn = self.db.conn()
+        row = conn.execute(
             "SELECT tool_id, version, status, spec_json FROM tool_versions WHERE task = ? AND status = 'active'"
             " ORDER BY seq DESC LIMIT 1", (task,)).fetchone()
-        return self._spec(*row) if row else None
+        if row:
+            return self._spec(*row)
+        alias = conn.execute("SELECT tool_id FROM task_aliases WHERE task = ?", (task,)).fetchone()
+        return self.get(alias[0]) if alias else None
+
+    def alias_task(self, task: str, tool_id: str) -> None:
+        """Route another task label to an existing tool (one that passed that task's examples)."""
+        with self.db.write() as conn:
+            conn.execute("INSERT OR REPLACE INTO task_aliases (task, tool_id) VALUES (?, ?)", (task, tool_id))
 
     def list(self, status: ToolStatus | None = None) -> list[ToolSummary]:
         """One summary per tool id (the version it serves), optionally only those with this status."""

@@ -165,7 +165,9 @@ class Coordinator:
                                "tokens": made.prompt_tokens + made.completion_tokens,
                                "reason": made.reason, "tool": made.tool})
         if made.ok and made.tool is not None:
-            if not made.reused:
+            if made.reused:  # later runs route this label to the tool directly
+                self.services.store.alias_task(group.key, made.tool.tool_id)
+            else:
                 self.services.store.put(made.tool)
             self.services.store.clear_making_failures(group.key)
             group.finish(made.tool)

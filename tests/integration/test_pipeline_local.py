@@ -275,6 +275,11 @@ async def test_a_stored_tool_that_passes_a_new_kinds_examples_is_reused_not_rema
     assert llm_stub.calls("maker") == []
     assert all(r["route"] == "tool" and r["tool_id"] == "word_sorting" and r["correct"] for r in records)
     assert summary.figures(config_prices(), "")["tools_reused"] == 1
+    # The label now routes to the tool directly: a later run needs no group and no verification.
+    assert ToolStore(config.store_path).find_by_task("alphabetize").tool_id == "word_sorting"
+    summary3, records3, _ = await run_lines(llm_stub, tmp_path,
+                                            word_sort_requests(5, start=90, task="alphabetize"))
+    assert summary3.made == [] and all(r["route"] == "tool" for r in records3)
 
 
 async def test_a_stored_tool_that_fails_a_new_kinds_examples_is_not_reused(llm_stub, tmp_path):

@@ -154,3 +154,14 @@ def test_making_failures_are_counted_listed_and_cleared(store):
     assert [f.task for f in store.making_failures()] == ["dyck", "crt"]  # latest first
     assert store.clear_making_failures("crt") == 1 and store.making_failures("crt") == []
     assert store.clear_making_failures() == 1 and store.making_failures() == []
+
+
+def test_a_task_alias_routes_to_the_tool_until_it_is_removed(store):
+    store.put(ToolSpec(tool_id="sorter", task="word_sorting", code="def solve(q):\n    return q\n"))
+    assert store.find_by_task("alphabetize") is None
+    store.alias_task("alphabetize", "sorter")
+    assert store.find_by_task("alphabetize").tool_id == "sorter"
+    store.set_status("sorter", "quarantined")
+    assert store.find_by_task("alphabetize") is None  # a pulled tool serves no alias either
+    store.remove("sorter")
+    assert store.db.conn().execute("SELECT COUNT(*) FROM task_aliases").fetchone()[0] == 0
