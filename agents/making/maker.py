@@ -42,6 +42,7 @@ class MakerConfig(BaseModel):
 
 
 def _same(value):
+    """Identity: a reply's function is the tool, and a question is what it is given."""
     return value
 
 
