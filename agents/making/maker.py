@@ -153,9 +153,7 @@ class Maker:
     async def _reuse(self, msg: MakeTool, spend: _Spend) -> ToolMade | None:
         """A stored tool that already passes these examples is the answer: nothing to make."""
         for tool in msg.known_tools:
-            verdict = await self._verify(VerifyTool(
-                request_id=new_request_id(), trace_id=msg.trace_id, task=msg.task, code=tool.code,
-                entry=tool.entry, shape=tool.shape, cases=list(msg.train) + list(msg.validation)))
+            verdict = await self._check(msg, tool.code, tool.entry, tool.shape)
             spend.verify_usage = merge_usage(spend.verify_usage, verdict.usage)
             if self._accepted(msg, verdict):
                 return ToolMade(request_id=msg.request_id, trace_id=msg.trace_id, task=msg.task,
@@ -178,7 +176,7 @@ class Maker:
                              temperature=self.config.temperature * (i + 1) / n)
                 for i in range(n)))
             fresh = [c for c in candidates if c.problem == "" and _mark_new(c, spend)]
-            verdicts = await asyncio.gather(*(self._check(msg, c) for c in fresh))
+            verdicts = await asyncio.gather(*(self._check(msg, c.code, c.ask.entry, c.shape) for c in fresh))
             for cand, verdict in zip(fresh, verdicts):
                 cand.verdict = verdict
                 spend.verify_usage = merge_usage(spend.verify_usage, verdict.usage)
@@ -213,13 +211,12 @@ class Maker:
             return _Candidate(code="", reply=completion.text, history=history, ask=ask,
                               problem=str(exc))
 
-    async def _check(self, msg: MakeTool, cand: _Candidate) -> Verdict:
-        """Verify a candidate on training and validation cases together."""
+    async def _check(self, msg: MakeTool, code: str, entry: str, shape: str) -> Verdict:
+        """Verify a candidate (or a stored tool) on training and validation cases together."""
         cases = list(msg.train) + list(msg.validation)
-        entry = "tool" if cand.shape == "structured" else "solve"
         # A fresh id per candidate: the bus answers each request id once.
         return await self._verify(VerifyTool(request_id=new_request_id(), trace_id=msg.trace_id,
-                                             task=msg.task, code=cand.code, entry=entry, shape=cand.shape,
+                                             task=msg.task, code=code, entry=entry, shape=shape,
                                              cases=cases))
 
     def _accepted(self, msg: MakeTool, verdict: Verdict) -> bool:
@@ -232,8 +229,7 @@ class Maker:
 
     def _made(self, msg: MakeTool, cand: _Candidate, spend: _Spend) -> ToolMade:
         """Wrap the accepted candidate into a ToolSpec with demos and tests."""
-        shape = cand.shape
-        entry = "tool" if shape == "structured" else "solve"
+        shape, entry = cand.shape, cand.ask.entry
         n_train = len(msg.train)
         demos = tuple(Demo(input=c.input, call=f"{entry}(...)", output=c.got or "")
                       for c in cand.verdict.cases[:n_train])
