@@ -47,9 +47,12 @@ class SlotTemplate:
         except ValueError:
             return None
 
-    def shown(self) -> str:
-        """The frame with each slot written as {v1}, {v2}, ... for a prompt."""
-        return "".join(piece + (f"{{{name}}}" if i < len(self.names) else "")
+    def shown(self, values: dict | None = None) -> str:
+        """The frame with each slot written as {v1}, {v2}, ... for a prompt; with one question's
+        values, as {v1='ship'}, so the reader sees what each slot holds."""
+        def slot(name: str) -> str:
+            return f"{{{name}={values[name]!r}}}" if values else f"{{{name}}}"
+        return "".join(piece + (slot(name) if i < len(self.names) else "")
                        for i, (piece, name) in enumerate(zip(self.pieces, self.names + ("",))))
 
     def signature(self) -> str:

@@ -68,18 +68,27 @@ class StagedMaking:
             return
         values = [template.values(ex.input) for ex in train]
         cases = [Example(input=json.dumps(v), target=ex.target) for v, ex in zip(values, train)]
-        opening = prompts.compute_messages(template, values, train)
+        plan = prompts.plan_messages(template, values, train)
+
+        async def opening(temperature: float, seed: int) -> list[dict]:
+            # Plan, then code: the model first says what the slots mean and how the answer follows.
+            reply = await self.draw(plan, temperature, seed)
+            return prompts.compute_messages(plan, reply, template, values, train)
+
         for compute_code in await self._stage(opening, cases):
             yield compose(compute_code, template.parser_source(), task_doc)
 
-    async def _stage(self, opening: list[dict], cases: list[Example]) -> list[str]:
+    async def _stage(self, opening: Callable[[float, int], Awaitable[list[dict]]],
+                     cases: list[Example]) -> list[str]:
         """Sample-and-verify compute; returns the first version that passes all cases, if any."""
-        history, seen, best = opening, set(), None
-        n = self.budget.samples
+        seen, best, n = set(), None, self.budget.samples
         for round_no in range(self.budget.rounds):
             for i in range(n):
-                reply = await self.draw(history, self.budget.temperature * i / max(1, n - 1),
-                                        100 * round_no + i)
+                temperature = self.budget.temperature * i / max(1, n - 1)
+                # The first round samples fresh plans; later ones repair the best conversation.
+                history = await opening(temperature, i) if best is None or round_no == 0 else \
+                    prompts.compute_feedback(best[0], best[1], best[2])
+                reply = await self.draw(history, temperature, 100 * round_no + i)
                 try:
                     code = add_missing_imports(extract_function(reply, "compute"))
                 except (CodeExtractionError, SyntaxError):
@@ -90,9 +99,7 @@ class StagedMaking:
                 verdict = await self.check(compute_harness(code), "check_compute", cases)
                 if verdict.passed == verdict.total:
                     return [code]  # stop at the first verified computation: samples cost
-                if best is None or verdict.passed > best[1].passed:
-                    best = (reply, verdict)
-            if best is not None:
-                history = prompts.compute_feedback(opening, best[0], best[1])
+                if best is None or verdict.passed > best[2].passed:
+                    best = (history, reply, verdict)
         self.notes.append(f"no compute function returned all {len(cases)} training answers")
         return []

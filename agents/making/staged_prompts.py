@@ -7,17 +7,23 @@ from agents.making.slots import SlotTemplate
 from bus.messages import Verdict
 from store.tool_spec import Example
 
-SYSTEM = "You are an expert Python programmer. Reply with a single ```python code block."
+SYSTEM_PLAN = "You are an expert Python programmer and a careful problem solver."
+
+PLAN_TASK = (
+    "Here is a question and its correct answer:\n\n{question}\nAnswer: {answer}\n\n"
+    "Questions of this kind all have the same form; only the parts in braces change. Here is "
+    "the question again with each changing part named, and its value in this question:\n\n"
+    "{frame}\n\n"
+    "These are the values of each example question and its answer:\n\n{calls}\n\n"
+    "Say in two or three sentences what the values v1, v2, ... mean and the exact steps that "
+    "compute the answer from them. Do not write code yet."
+)
 
 COMPUTE_TASK = (
-    "Here is a question and its correct answer:\n\n{question}\nAnswer: {answer}\n\n"
-    "Questions of this kind all have the same form; only the parts in braces change:\n\n"
-    "{frame}\n\n"
-    "Write a Python function `def compute({signature}) -> str` that answers any question of "
-    "this form from those values. Start the body with comments saying what each value means "
-    "and how the answer follows from them; then write the general algorithm (do not hard-code "
-    "answers). Use only the Python standard library. These calls must return exactly these "
-    "answers:\n\n{calls}"
+    "Now write the Python function `def compute({signature}) -> str` that does these steps "
+    "for any values (do not hard-code answers), using only the Python standard library (no "
+    "sympy or numpy). It "
+    "must return exactly:\n\n{calls}"
 )
 
 FEEDBACK = (
@@ -26,13 +32,23 @@ FEEDBACK = (
 )
 
 
-def compute_messages(template: SlotTemplate, values: list[dict], train: list[Example]) -> list[dict]:
-    """Ask for compute, showing the frame with its slots and each training call with its answer."""
-    calls = "\n".join(f"compute({_args(v)}) == {ex.target!r}" for v, ex in zip(values, train))
-    task = COMPUTE_TASK.format(question=_trim(train[0].input, 2000), answer=train[0].target,
-                               frame=_trim(template.shown(), 2000), signature=template.signature(),
-                               calls=calls)
-    return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": task}]
+def plan_messages(template: SlotTemplate, values: list[dict], train: list[Example]) -> list[dict]:
+    """Ask what the slots mean and how the answer follows, before any code (plan, then code)."""
+    task = PLAN_TASK.format(question=_trim(train[0].input, 2000), answer=train[0].target,
+                            frame=_trim(template.shown(values[0]), 2500), calls=_calls(values, train))
+    return [{"role": "system", "content": SYSTEM_PLAN}, {"role": "user", "content": task}]
+
+
+def compute_messages(plan: list[dict], plan_reply: str, template: SlotTemplate,
+                     values: list[dict], train: list[Example]) -> list[dict]:
+    """Continue the plan's conversation: ask for compute, which must return the training answers."""
+    task = COMPUTE_TASK.format(signature=template.signature(), calls=_calls(values, train))
+    return plan + [{"role": "assistant", "content": plan_reply}, {"role": "user", "content": task}]
+
+
+def _calls(values: list[dict], train: list[Example]) -> str:
+    """Each training question's call of compute and the answer it must return."""
+    return "\n".join(f"compute({_args(v)}) == {ex.target!r}" for v, ex in zip(values, train))
 
 
 def compute_feedback(opening: list[dict], reply: str, verdict: Verdict) -> list[dict]:

@@ -20,10 +20,16 @@ def compute(box, limit, item, divisor, who, remainder, item2, box2):
             return str(n)
     return "none"
 ```'''
+PLAN = "v4 is the divisor and v6 the remainder: the answer is the smallest positive n with n % v4 == v6."
 WRONG_COMPUTE = '''```python
 def compute(box, limit, item, divisor, who, remainder, item2, box2):
     return str(limit)
 ```'''
+
+
+def asks_for_plan(body: dict) -> bool:
+    """Whether a maker request is the plan step (its last message asks for no code yet)."""
+    return "Do not write code yet" in body["messages"][-1]["content"]
 
 
 def remainder_requests(n: int, seed: int = 3) -> list[str]:
@@ -42,12 +48,15 @@ def remainder_requests(n: int, seed: int = 3) -> list[str]:
 
 
 async def test_staged_tool_parses_by_frame_and_computes_by_model(llm_stub, tmp_path):
+    llm_stub.script(PLAN, role="maker", match=asks_for_plan)
     llm_stub.script(RIGHT_COMPUTE, role="maker", match="def compute(")
     summary, records, config = await run_lines(llm_stub, tmp_path, remainder_requests(16),
                                                shapes=("staged",), samples_per_round=2, rounds=1)
     assert [m.ok for m in summary.made] == [True]
-    prompt = llm_stub.calls("maker")[0].messages[-1]["content"]
-    assert "{v1}" in prompt and "If we divide them equally among {v4}" in prompt
+    plan_prompt, code_call = llm_stub.calls("maker")[0].messages[-1]["content"], llm_stub.calls("maker")[1]
+    assert "{v1=" in plan_prompt and "If we divide them equally among {v4=" in plan_prompt
+    # Plan, then code: the code request continues the conversation that holds the plan.
+    assert code_call.messages[-2]["content"] == PLAN and "def compute(" in code_call.messages[-1]["content"]
     spec = ToolStore(config.store_path).find_by_task("remainders")
     assert "FRAME = re.compile(" in spec.code and "def compute(" in spec.code
     answered = [r for r in records if r["route"] == "tool"]
@@ -55,13 +64,14 @@ async def test_staged_tool_parses_by_frame_and_computes_by_model(llm_stub, tmp_p
 
 
 async def test_failing_compute_gets_training_calls_back_never_held_out_ones(llm_stub, tmp_path):
+    llm_stub.script(PLAN, role="maker", match=asks_for_plan)
     llm_stub.script_sequence([WRONG_COMPUTE, RIGHT_COMPUTE], role="maker")
     lines = remainder_requests(8)
     summary, _, _ = await run_lines(llm_stub, tmp_path, lines, shapes=("staged",),
                                     samples_per_round=1, rounds=2)
     assert summary.made[0].ok
     calls = llm_stub.calls("maker")
-    feedback = calls[1].messages[-1]["content"]
+    feedback = calls[-1].messages[-1]["content"]
     assert "expected:" in feedback and "returned" in feedback
     # The first 6 labelled requests are examples: 3 shown to the maker and 3 held out.
     shown = "\n".join(m["content"] for c in calls for m in c.messages)
