@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import re
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -18,7 +17,8 @@ from agents.lmulator.soft_tools import is_soft_tool
 from agents.making.code_extract import (
     CodeExtractionError, add_missing_imports, extract_function, function_docstring,
     function_signature)
-from agents.making.asks import Ask, asks_for, same
+from agents.making.asks import Ask, asks_for
+from agents.making.feedback import default_doc, describe_failures, failure_reason, slugify
 from agents.making.staged import StagedBudget, StagedMaking
 from agents.using.usage import merge_usage
 from bus.messages import MakeTool, RoleUsage, ToolMade, Verdict, VerifyTool, new_request_id
@@ -141,7 +141,7 @@ class Maker:
                         tool=None, samples=spend.samples, rounds=spend.rounds,
                         prompt_tokens=spend.prompt_tokens, completion_tokens=spend.completion_tokens,
                         cost_usd=spend.cost_usd, verify_usage=spend.verify_usage,
-                        reason=_failure_reason(best, spend, self.config))
+                        reason=failure_reason(best, spend, self.config))
 
     async def _reuse(self, msg: MakeTool, spend: _Spend) -> ToolMade | None:
         """A stored tool that already passes these examples is the answer: nothing to make."""
@@ -180,7 +180,7 @@ class Maker:
                 return round_best, best
             # The next round repairs the best candidate so far, in its own conversation.
             conversations = [(round_best.ask, prompts.feedback_messages(
-                round_best.history, round_best.reply, _describe_failures(round_best, len(msg.train))))]
+                round_best.history, round_best.reply, describe_failures(round_best, len(msg.train))))]
         return None, best
 
     async def _make_staged(self, msg: MakeTool,
@@ -203,7 +203,7 @@ class Maker:
         staged, best = StagedMaking(draw, check, budget), None
         spend.rounds += 1
         try:
-            async for code in staged.candidates(_default_doc(msg), list(msg.train)):
+            async for code in staged.candidates(default_doc(msg), list(msg.train)):
                 cand = _Candidate(code=code, reply="", history=[], ask=Ask([], "solve"),
                                   verdict=await self._check(msg, code, "solve", "end_to_end"))
                 spend.verify_usage = merge_usage(spend.verify_usage, cand.verdict.usage)
@@ -267,7 +267,7 @@ class Maker:
         spec = ToolSpec(
             tool_id=slugify(msg.task), task=msg.task, entry=entry, shape=shape, code=cand.code,
             signature=function_signature(cand.code, entry),
-            docstring=function_docstring(cand.code, entry) or _default_doc(msg),
+            docstring=function_docstring(cand.code, entry) or default_doc(msg),
             demos=demos, tests=tuple(msg.validation),
             provenance=Provenance(maker_model=spend.model, prompt_version=prompts.PROMPT_VERSION,
                                   prompt_tokens=spend.prompt_tokens,
@@ -296,37 +296,3 @@ def _mark_new(cand: _Candidate, spend: _Spend) -> bool:
         return False
     spend.seen.add(digest)
     return True
-
-
-def _describe_failures(cand: _Candidate, n_train: int, limit: int = 3) -> str:
-    """Feedback text: what the candidate got wrong on training cases, trimmed to a few. Held-out
-    cases are never shown, or they would stop being held out."""
-    if cand.verdict is None:
-        return f"Your reply could not be used: {cand.problem or 'no function found'}."
-    lines = []
-    for case in [c for c in cand.verdict.cases[:n_train] if not c.ok][:limit]:
-        given = repr(cand.ask.show(case.input)) if cand.ask.show is not same else case.input
-        given = given if len(given) < 400 else given[:400] + " ..."
-        outcome = f"raised {case.error}" if case.error else f"returned {case.got!r}"
-        lines.append(f"Given: {given}\nExpected: {case.expected!r}\nYour function {outcome}")
-    return "\n\n".join(lines) or ("It returns the right answers for these examples but wrong "
-                                   "ones for other questions of the kind: make it general.")
-
-
-def _failure_reason(best: _Candidate | None, spend: _Spend, config: MakerConfig) -> str:
-    """One line saying why making failed, for the run's records."""
-    budget = "token budget spent" if spend.tokens >= config.token_budget else "rounds exhausted"
-    if best is None or best.verdict is None:
-        return f"{budget}: no candidate ran ({best.problem if best else 'no samples'})"
-    return f"{budget}: best candidate passed {best.verdict.passed}/{best.verdict.total} cases"
-
-
-def _default_doc(msg: MakeTool) -> str:
-    """A retrieval-friendly description when the model wrote no docstring."""
-    sample = msg.train[0].input if msg.train else ""
-    return f"Solves {msg.task} questions such as: {sample[:300]}"
-
-
-def slugify(task: str) -> str:
-    """A tool id from a task name: lowercase words joined by underscores."""
-    return re.sub(r"[^a-z0-9]+", "_", task.lower()).strip("_") or "tool"
