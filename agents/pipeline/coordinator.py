@@ -170,6 +170,7 @@ class Coordinator:
         self.made.append(made)
         self.on_event("made", {"task": group.key, "ok": made.ok, "samples": made.samples, "reused": made.reused,
                                "tokens": made.prompt_tokens + made.completion_tokens,
+                               "cost_usd": made.cost_usd + sum(u.cost_usd for u in made.verify_usage),
                                "reason": made.reason, "tool": made.tool})
         if made.ok and made.tool is not None:
             if made.reused:  # later runs route this label to the tool directly
