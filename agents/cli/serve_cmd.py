@@ -37,17 +37,18 @@ def serve_command(args: argparse.Namespace) -> int:
         print(f"latm serve: {exc}")
         return 2
     config = pipeline_config(args)
-    ledger = LedgerWriter(str(Path(config.store_path).parent / "runs.sqlite"))
+    ledger = LedgerWriter(str(Path(config.store_path).resolve().parent / "runs.sqlite"))
     llm_config = LLMConfig.load(args.config)
     address = args.address or os.environ.get("RAY_ADDRESS")
-    if address:
-        from agents.serving.ray_ingress import serve_on_cluster
-        return serve_on_cluster(settings, llm_config, config, address, args.replicas)
-    from agents.serving.local_server import serve
+    announce = lambda line: print(line, flush=True)  # noqa: E731
     try:
-        figures = asyncio.run(serve(settings, llm_config, config, recorder=ledger,
-                                    announce=lambda line: print(line, flush=True),
-                                    on_event=lambda kind, data: print_event(kind, data)))
+        if address:
+            from agents.serving.ray_ingress import serve_on_cluster
+            figures = serve_on_cluster(settings, llm_config, config, address, args.replicas, ledger, announce)
+        else:
+            from agents.serving.local_server import serve
+            figures = asyncio.run(serve(settings, llm_config, config, recorder=ledger, announce=announce,
+                                        on_event=lambda kind, data: print_event(kind, data)))
     except OSError as exc:
         print(f"latm serve: {exc}")
         return 2

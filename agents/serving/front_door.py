@@ -3,13 +3,14 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
+from typing import Protocol
 
 from agents.llm.prices import PriceTable
 from agents.pipeline.chat_completion import ChatAsk
 from agents.pipeline.coordinator import Coordinator
 from agents.pipeline.request_lines import RequestLine, result_record
 from agents.pipeline.summary import RunSummary
-from agents.serving.metrics import ServeMetrics, Snapshot
+from agents.serving.metrics import PipelineMetrics, Snapshot
 from bus.messages import ToolAnswer, ToolRequest, new_request_id
 from store.tool_store import ToolStore
 
@@ -21,6 +22,16 @@ class Overloaded(Exception):
         super().__init__(f"latm is at its bound of {pending} requests in flight; retry after "
                          f"{retry_after_s} s (or start it with a larger --max-pending)")
         self.retry_after_s = retry_after_s
+
+
+class Door(Protocol):
+    """What the HTTP app needs: answers, health, the pipeline's metrics (here or on a cluster actor)."""
+
+    async def answer(self, ask: ChatAsk) -> ToolAnswer: ...
+
+    async def health(self) -> dict: ...
+
+    async def metrics_text(self) -> bytes: ...
 
 
 class FrontDoor:
@@ -39,7 +50,7 @@ class FrontDoor:
         self.on_result = on_result
         self.summary = RunSummary()
         self.pending = 0
-        self.metrics = ServeMetrics(self.snapshot)
+        self.metrics = PipelineMetrics(self.snapshot)
 
     async def answer(self, ask: ChatAsk) -> ToolAnswer:
         """One answer for one ask, never an exception except Overloaded (raised before any work)."""
@@ -57,6 +68,14 @@ class FrontDoor:
             line = RequestLine(id=answer.request_id, input=ask.text, task=ask.task)
             self.on_result(result_record(line, answer, None))
         return answer
+
+    async def metrics_text(self) -> bytes:
+        """The pipeline's Prometheus text."""
+        return self.metrics.render()
+
+    async def health(self) -> dict:
+        """Liveness and load."""
+        return {"status": "ok", "pending": self.pending, "max_pending": self.max_pending}
 
     def figures(self) -> dict:
         """The same end-of-run figures `latm run` prints, for the session so far."""

@@ -13,31 +13,33 @@ from starlette.routing import Route
 
 from agents.pipeline.chat_completion import (
     ChatBodyError, answer_error_body, completion_body, completion_chunks, error_body, parse_chat_body)
-from agents.serving.front_door import FrontDoor, Overloaded
-from agents.serving.metrics import CONTENT_TYPE
+from agents.serving.front_door import Door, Overloaded
+from agents.serving.metrics import CONTENT_TYPE, HttpMetrics
 from agents.serving.settings import ServeSettings
 
 OPEN_PATHS = {"/health"}  # liveness probes carry no key
 
 
-def build_app(door: FrontDoor, settings: ServeSettings) -> "Guard":
+def build_app(door: Door, settings: ServeSettings) -> "Guard":
     """The Starlette app behind the guard (auth and per-request metrics)."""
-    routes = ChatRoutes(door, settings)
+    http = HttpMetrics()
+    routes = ChatRoutes(door, settings, http)
     app = Starlette(routes=[
         Route("/v1/chat/completions", routes.chat, methods=["POST"]),
         Route("/v1/models", routes.models, methods=["GET"]),
         Route("/health", routes.health, methods=["GET"]),
         Route("/metrics", routes.metrics, methods=["GET"]),
     ], exception_handlers={HTTPException: http_error, Exception: internal_error})
-    return Guard(app, door, settings.api_keys)
+    return Guard(app, http, settings.api_keys)
 
 
 class ChatRoutes:
     """Route handlers over one front door."""
 
-    def __init__(self, door: FrontDoor, settings: ServeSettings) -> None:
+    def __init__(self, door: Door, settings: ServeSettings, http: HttpMetrics) -> None:
         self.door = door
         self.settings = settings
+        self.http = http
 
     async def chat(self, request: Request) -> Response:
         """Answer a chat completion from a cached tool or the solver; stream it when asked."""
@@ -70,11 +72,11 @@ class ChatRoutes:
 
     async def health(self, request: Request) -> Response:
         """Liveness and load."""
-        return JSONResponse({"status": "ok", "pending": self.door.pending, "max_pending": self.door.max_pending})
+        return JSONResponse(await self.door.health())
 
     async def metrics(self, request: Request) -> Response:
         """Prometheus text."""
-        return Response(self.door.metrics.render(), media_type=CONTENT_TYPE)
+        return Response(await self.door.metrics_text() + self.http.render(), media_type=CONTENT_TYPE)
 
 
 def latm_headers(answer) -> dict[str, str]:
@@ -111,9 +113,9 @@ async def internal_error(request: Request, exc: Exception) -> Response:
 class Guard:
     """ASGI wrapper: bearer auth when keys are set, and HTTP counts by path and status."""
 
-    def __init__(self, app, door: FrontDoor, api_keys: tuple[str, ...]) -> None:
+    def __init__(self, app, http: HttpMetrics, api_keys: tuple[str, ...]) -> None:
         self.app = app
-        self.door = door
+        self.http = http
         self.keys = [k.encode() for k in api_keys]
         self.known_paths = {r.path for r in app.routes}
 
@@ -136,7 +138,7 @@ class Guard:
                 return await response(scope, receive, counted_send)
             await self.app(scope, receive, counted_send)
         finally:
-            self.door.metrics.http.labels(path, str(status[0])).inc()
+            self.http.requests.labels(path, str(status[0])).inc()
 
     def _authorised(self, scope) -> bool:
         for name, value in scope["headers"]:

@@ -24,19 +24,29 @@ class Snapshot:
     max_pending: int = 0
 
 
-class ServeMetrics:
-    """A private registry: per-request counters and histograms, plus a collector over the snapshot."""
+class PipelineMetrics:
+    """The pipeline's registry: latency by route, plus a collector over the snapshot."""
 
     def __init__(self, snapshot: Callable[[], Snapshot]) -> None:
         self.registry = CollectorRegistry(auto_describe=False)
-        self.http = Counter("latm_http_requests", "HTTP requests by path and status code",
-                            ["path", "status"], registry=self.registry)
         self.latency = Histogram("latm_request_latency_seconds", "seconds from request to answer, by route",
                                  ["route"], buckets=LATENCY_BUCKETS, registry=self.registry)
         self.registry.register(_SnapshotCollector(snapshot))
 
     def render(self) -> bytes:
         """The Prometheus text exposition of every metric."""
+        return generate_latest(self.registry)
+
+
+class HttpMetrics:
+    """The HTTP layer's registry: requests by path and status (per process under Ray Serve)."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=False)
+        self.requests = Counter("latm_http_requests", "HTTP requests by path and status code",
+                                ["path", "status"], registry=self.registry)
+
+    def render(self) -> bytes:
         return generate_latest(self.registry)
 
 
