@@ -13,6 +13,7 @@ from starlette.routing import Route
 
 from agents.pipeline.chat_completion import (
     ChatBodyError, answer_error_body, completion_body, completion_chunks, error_body, parse_chat_body)
+from agents.serving.batch_routes import BatchRoutes
 from agents.serving.front_door import Door, Overloaded
 from agents.serving.metrics import CONTENT_TYPE, HttpMetrics
 from agents.serving.settings import ServeSettings
@@ -20,8 +21,8 @@ from agents.serving.settings import ServeSettings
 OPEN_PATHS = {"/health"}  # liveness probes carry no key
 
 
-def build_app(door: Door, settings: ServeSettings) -> "Guard":
-    """The Starlette app behind the guard (auth and per-request metrics)."""
+def build_app(door: Door, settings: ServeSettings, jobs) -> "Guard":
+    """The Starlette app behind the guard (auth and per-request metrics); `jobs` serves the Batch API."""
     http = HttpMetrics()
     routes = ChatRoutes(door, settings, http)
     app = Starlette(routes=[
@@ -29,6 +30,7 @@ def build_app(door: Door, settings: ServeSettings) -> "Guard":
         Route("/v1/models", routes.models, methods=["GET"]),
         Route("/health", routes.health, methods=["GET"]),
         Route("/metrics", routes.metrics, methods=["GET"]),
+        *BatchRoutes(jobs).routes(),
     ], exception_handlers={HTTPException: http_error, Exception: internal_error})
     return Guard(app, http, settings.api_keys)
 
@@ -98,7 +100,7 @@ async def sse_events(chunks: list[dict]):
 
 async def http_error(request: Request, exc: HTTPException) -> Response:
     """404 / 405 in OpenAI's error shape."""
-    hint = {404: "latm serves /v1/chat/completions, /v1/models, /health and /metrics",
+    hint = {404: "latm serves /v1/chat/completions, /v1/models, /v1/files, /v1/batches, /health and /metrics",
             405: "see the route's allowed methods"}.get(exc.status_code, "")
     return JSONResponse(error_body(f"{exc.detail}: {request.method} {request.url.path}; {hint}",
                                    code=str(exc.status_code)), exc.status_code)
@@ -117,7 +119,7 @@ class Guard:
         self.app = app
         self.http = http
         self.keys = [k.encode() for k in api_keys]
-        self.known_paths = {r.path for r in app.routes}
+        self.known_paths = {r.path for r in app.routes if "{" not in r.path}
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":

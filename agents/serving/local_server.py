@@ -15,6 +15,7 @@ from agents.llm.config import LLMConfig
 from agents.pipeline.bootstrap import open_services
 from agents.pipeline.config import PipelineConfig
 from agents.pipeline.coordinator import Coordinator
+from agents.serving.batch_jobs import BatchJobs
 from agents.serving.front_door import FrontDoor
 from agents.serving.http_app import build_app
 from agents.serving.settings import ServeSettings
@@ -73,7 +74,7 @@ async def serve(settings: ServeSettings, llm_config: LLMConfig | None, config: P
                          maker_model=llm_config.role("maker").model, run_id=run_id,
                          on_result=recorder.add if recorder else None)
         server = QuietServer(uvicorn.Config(
-            build_app(door, settings), log_level="warning", access_log=False, lifespan="off",
+            build_app(door, settings, BatchJobs(door.answer)), log_level="warning", access_log=False, lifespan="off",
             timeout_keep_alive=60, backlog=2048))
         checkpoints = asyncio.ensure_future(_checkpoint(door, recorder))
         host, port = sock.getsockname()[:2]

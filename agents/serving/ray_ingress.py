@@ -14,6 +14,7 @@ from ray import serve
 from agents.llm.config import LLMConfig
 from agents.pipeline.chat_completion import ChatAsk
 from agents.pipeline.config import PipelineConfig
+from agents.serving.batch_jobs import BatchApiError, BatchJobs
 from agents.serving.front_door import Overloaded
 from agents.serving.http_app import build_app
 from agents.serving.settings import ServeSettings
@@ -32,6 +33,7 @@ class PipelineActor:
         self.args = (llm_config, config, settings, run_id)
         self.recorder = recorder
         self.door = None
+        self.jobs = None
 
     async def start(self) -> str:
         """Start the agents (pools of actors) from inside this actor; idempotent."""
@@ -50,6 +52,7 @@ class PipelineActor:
                                   retry_after_s=settings.retry_after_s, prices=llm_config.prices,
                                   maker_model=llm_config.role("maker").model, run_id=run_id,
                                   on_result=record.add if record else None)
+            self.jobs = BatchJobs(self.door.answer)
         return "ready"
 
     async def answer_many(self, asks: list[tuple[str, str | None]]) -> list[bytes | None]:
@@ -66,6 +69,16 @@ class PipelineActor:
 
     async def metrics_text(self) -> bytes:
         return await self.door.metrics_text()
+
+    async def jobs_call(self, method: str, *args) -> tuple:
+        """The Batch API's state lives here, so any replica can answer a poll for any batch.
+
+        A refusal travels as data, ("error", status, message, param), not as a pickled exception.
+        """
+        try:
+            return ("ok", await getattr(self.jobs, method)(*args))
+        except BatchApiError as exc:
+            return ("error", exc.status, exc.message, exc.param)
 
     async def finish(self) -> dict:
         """Write tool health and the session's figures; returns the figures."""
@@ -124,6 +137,21 @@ class RemoteDoor:
         return await self.pipeline.metrics_text.remote()
 
 
+class RemoteJobs:
+    """BatchJobs as seen from an HTTP replica: each call forwarded to the pipeline actor."""
+
+    def __init__(self, pipeline) -> None:
+        self.pipeline = pipeline
+
+    def __getattr__(self, method: str):
+        async def call(*args):
+            outcome = await self.pipeline.jobs_call.remote(method, *args)
+            if outcome[0] == "error":
+                raise BatchApiError(*outcome[1:])
+            return outcome[1]
+        return call
+
+
 @serve.ingress()
 class ChatIngress:
     """One HTTP replica: parsing, auth and responses here; answers from the pipeline actor."""
@@ -133,7 +161,7 @@ class ChatIngress:
         self.door = RemoteDoor(pipeline, settings)
 
     def __serve_build_asgi_app__(self):
-        return build_app(self.door, self.settings)
+        return build_app(self.door, self.settings, RemoteJobs(self.door.pipeline))
 
 
 def serve_on_cluster(settings: ServeSettings, llm_config: LLMConfig, config: PipelineConfig, address: str,

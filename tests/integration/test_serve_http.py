@@ -174,3 +174,42 @@ def test_stopping_writes_the_session_to_the_run_ledger(stub, tmp_path):
     assert sorted(r.extra["seq"] for r in rows) == list(range(5))
     assert ledger.info(run_id)["figures"]["requests"] == 5
     assert "== latm run summary ==" in output
+
+
+def test_batch_api_runs_a_file_and_answers_every_custom_id_once(served, client, stub):
+    rng = random.Random(6)
+    expected, lines = {}, []
+    for i in range(40):
+        question, answer = sort_question(rng)
+        expected[f"q{i}"] = answer
+        lines.append(json.dumps({"custom_id": f"q{i}", "method": "POST", "url": "/v1/chat/completions",
+                                 "body": {"model": "gpt-4o-mini", "metadata": {"task": "word_sorting"},
+                                          "messages": [{"role": "user", "content": question}]}}))
+    lines += [json.dumps({"custom_id": "q3", "method": "POST", "url": "/v1/chat/completions",
+                          "body": {"model": "m", "messages": [{"role": "user", "content": "again"}]}}),
+              json.dumps({"custom_id": "emb", "method": "POST", "url": "/v1/embeddings", "body": {}}),
+              "{torn"]
+    before = len(stub.calls())
+    uploaded = client.files.create(file=("requests.jsonl", "\n".join(lines).encode()), purpose="batch")
+    assert uploaded.bytes > 0 and uploaded.purpose == "batch"
+    batch = client.batches.create(input_file_id=uploaded.id, endpoint="/v1/chat/completions",
+                                  completion_window="24h")
+    deadline = time.monotonic() + 60
+    while batch.status != "completed" and time.monotonic() < deadline:
+        time.sleep(0.1)
+        batch = client.batches.retrieve(batch.id)
+    assert batch.status == "completed", batch
+    assert (batch.request_counts.total, batch.request_counts.completed, batch.request_counts.failed) == (43, 40, 3)
+    outputs = [json.loads(x) for x in client.files.content(batch.output_file_id).text.splitlines()]
+    errors = [json.loads(x) for x in client.files.content(batch.error_file_id).text.splitlines()]
+    assert sorted(o["custom_id"] for o in outputs) == sorted(expected)
+    for out in outputs:
+        body = out["response"]["body"]
+        assert body["choices"][0]["message"]["content"] == expected[out["custom_id"]]
+        assert body["model"] == "gpt-4o-mini" and body["latm"]["route"] == "tool"
+    assert sorted(str(e["custom_id"]) for e in errors) == ["None", "emb", "q3"]  # duplicate, wrong url, torn line
+    assert len(stub.calls()) == before  # every answer from the cached tool
+    with pytest.raises(openai.NotFoundError):
+        client.batches.retrieve("batch_nope")
+    with pytest.raises(openai.BadRequestError):
+        client.batches.create(input_file_id=uploaded.id, endpoint="/v1/embeddings", completion_window="24h")
