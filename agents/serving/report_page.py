@@ -59,7 +59,7 @@ def _hit_rate(rows: list[RunRow], made: list[dict]) -> str:
         cumulative.append((i + 1, total / (i + 1)))
         recent = hits[max(0, i + 1 - window): i + 1]
         rolling.append((i + 1, sum(recent) / len(recent)))
-    chart = LineChart("cache hit rate over the stream", "requests answered", "answered by a cached tool",
+    chart = LineChart("cache hit rate over the stream", "requests, in the order they were answered", "answered by a cached tool",
                       [Series(f"last {window} requests", rolling), Series("since the start", cumulative)],
                       markers=_made_markers(made), y_max=1.0, y_format="{:.0%}")
     return ("<h2>Cache hit rate over the stream</h2><p class='note'>Green lines: a tool was made or reused "
