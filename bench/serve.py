@@ -3,10 +3,12 @@
 Phase 1 makes one tool per task through the real pipeline (as bench/stream.py: the stub solver labels
 requests with a constant and the stub maker writes a function returning it, so the tools verify) and
 then times the same measured requests through `latm run`'s machinery (run_stream on local Ray).
-Phase 2 starts `latm serve` on that store as its own process and sends the measured requests from
-several client processes, each running many concurrent requests with the real `openai` package
-(keep-alive connections). Every answer must come from a cached tool. CPU seconds of the clients and
-of the server process are measured too, to show where the two cores go.
+Phase 2 starts `latm serve` on that store as its own process and sends the measured requests with
+the real `openai` package: first as one OpenAI Batch API file (upload, create, poll, download),
+right after phase 1 so the two see similar load; then one chat completion per HTTP request from
+several client processes, each running many concurrent requests over keep-alive connections.
+Every answer must come from a cached tool. CPU seconds of the clients and of the server process
+are measured too, to show where the two cores go.
 """
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ import io
 import json
 import multiprocessing as mp
 import os
+import queue
 import resource
 import subprocess
 import sys
@@ -72,9 +75,10 @@ def start_server(stub: StubLLMServer, store: Path, users: int) -> tuple[subproce
     raise RuntimeError(f"latm serve exited ({proc.wait()}) before listening")
 
 
-def client_process(base_url: str, batch: list[dict], concurrency: int, transport: str, ready, go, results) -> None:
+def client_process(base_url: str, batch: list[dict], concurrency: int, transport: str, ready, go, results,
+                   progress) -> None:
     """One client process: `concurrency` request loops sharing one AsyncOpenAI client."""
-    asyncio.run(_client(base_url, batch, concurrency, transport, ready, go, results))
+    asyncio.run(_client(base_url, batch, concurrency, transport, ready, go, results, progress))
 
 
 def openai_client(base_url: str, transport: str):
@@ -84,7 +88,8 @@ def openai_client(base_url: str, transport: str):
     return openai.AsyncOpenAI(base_url=base_url, api_key="bench", max_retries=0, http_client=http_client)
 
 
-async def _client(base_url: str, batch: list[dict], concurrency: int, transport: str, ready, go, results) -> None:
+async def _client(base_url: str, batch: list[dict], concurrency: int, transport: str, ready, go, results,
+                  progress) -> None:
     import openai
     client = openai_client(base_url, transport)
 
@@ -113,6 +118,9 @@ async def _client(base_url: str, batch: list[dict], concurrency: int, transport:
                 continue
             latencies.append(time.monotonic() - start)
             hits += (completion.model_extra or {}).get("latm", {}).get("route") == "tool"
+            if len(latencies) % 500 == 0:
+                with progress.get_lock():
+                    progress.value += 500
     await asyncio.gather(*(worker() for _ in range(concurrency)))
     results.put({"latencies": latencies, "hits": hits, "errors": errors, "start": t0,
                  "end": time.monotonic(), "cpu_s": _cpu_s() - cpu0})
@@ -134,9 +142,10 @@ def serve_phase(base_url: str, server_pid: int, measured: list[dict], clients: i
                 transport: str) -> dict:
     """Send the measured requests from `clients` processes; requests/s over the slowest client."""
     ctx = mp.get_context("spawn")
-    ready, results, go = ctx.Queue(), ctx.Queue(), ctx.Event()
+    ready, results, go, progress = ctx.Queue(), ctx.Queue(), ctx.Event(), ctx.Value("i", 0)
     shares = [measured[i::clients] for i in range(clients)]
-    procs = [ctx.Process(target=client_process, args=(base_url, share, concurrency, transport, ready, go, results))
+    procs = [ctx.Process(target=client_process,
+                         args=(base_url, share, concurrency, transport, ready, go, results, progress))
              for share in shares]
     for p in procs:
         p.start()
@@ -144,7 +153,13 @@ def serve_phase(base_url: str, server_pid: int, measured: list[dict], clients: i
         ready.get(timeout=300)
     server_cpu0 = process_cpu_s(server_pid)
     go.set()
-    outs = [results.get(timeout=3600) for _ in procs]
+    outs, started = [], time.monotonic()
+    while len(outs) < len(procs):
+        try:
+            outs.append(results.get(timeout=10))
+        except queue.Empty:  # a long run shows it is alive
+            print(f"  ... {progress.value:,}/{len(measured):,} answered after {time.monotonic() - started:.0f} s",
+                  flush=True)
     server_cpu = process_cpu_s(server_pid) - server_cpu0
     for p in procs:
         p.join()
@@ -204,18 +219,20 @@ def main() -> None:
               f"tool answers {run['hits']}", flush=True)
         server, base_url = start_server(stub, store, args.users)
         try:
-            print(f"latm serve at {base_url}: warming up, then {args.clients} client processes x "
-                  f"{args.concurrency} concurrent requests", flush=True)
+            print(f"latm serve at {base_url}: one Batch API file, then (after a warm-up) {args.clients} client "
+                  f"processes x {args.concurrency} concurrent requests", flush=True)
+            # The Batch API first: measured right after `latm run`, under the most similar load.
+            calls_before = len(stub.calls())
+            asyncio.run(batch_api_phase(base_url, measured[: min(1000, len(measured))]))  # warm sandboxes
+            batch = asyncio.run(batch_api_phase(base_url, measured))
+            print(f"Batch API: {batch['answered']} requests in one file, {batch['elapsed_s']:.2f} s upload to "
+                  f"download, {batch['requests_per_s']:.0f}/s, tool answers {batch['hits']}", flush=True)
             serve_phase(base_url, server.pid, measured[: min(2000, len(measured))], args.clients, args.concurrency,
                         args.transport)
-            calls_before = len(stub.calls())
             serve = serve_phase(base_url, server.pid, measured, args.clients, args.concurrency, args.transport)
             print(f"latm serve: {len(measured)} requests in {serve['elapsed_s']:.2f} s, "
                   f"{serve['requests_per_s']:.0f}/s, tool answers {serve['hits']}, errors {serve['errors']}",
                   flush=True)
-            batch = asyncio.run(batch_api_phase(base_url, measured))
-            print(f"Batch API: {batch['answered']} requests in one file, {batch['elapsed_s']:.2f} s upload to "
-                  f"download, {batch['requests_per_s']:.0f}/s, tool answers {batch['hits']}", flush=True)
             llm_calls = len(stub.calls()) - calls_before
         finally:
             server.terminate()

@@ -1,4 +1,4 @@
-"""The ASGI app: /v1/chat/completions, /v1/models, /health, /metrics, with bearer auth and OpenAI-style errors."""
+"""The ASGI app of latm serve: chat completions, the Batch API, models, health, metrics; keys, OpenAI-style errors."""
 from __future__ import annotations
 
 import hmac
@@ -19,6 +19,7 @@ from agents.serving.metrics import CONTENT_TYPE, HttpMetrics
 from agents.serving.settings import ServeSettings
 
 OPEN_PATHS = {"/health"}  # liveness probes carry no key
+MAX_BODY_BYTES = 512 * 2**20  # a declared body larger than the Batch API's file bound is refused up front
 
 
 def build_app(door: Door, settings: ServeSettings, jobs) -> "Guard":
@@ -138,6 +139,10 @@ class Guard:
                                                    "authentication_error", code="invalid_api_key"), 401,
                                         headers={"WWW-Authenticate": "Bearer"})
                 return await response(scope, receive, counted_send)
+            if _declared_length(scope) > MAX_BODY_BYTES:
+                response = JSONResponse(error_body(f"the body is larger than {MAX_BODY_BYTES // 2**20} MiB: split "
+                                                   f"the batch file", code="body_too_large"), 413)
+                return await response(scope, receive, counted_send)
             await self.app(scope, receive, counted_send)
         finally:
             self.http.requests.labels(path, str(status[0])).inc()
@@ -148,3 +153,10 @@ class Guard:
                 token = value[7:].strip()
                 return any(hmac.compare_digest(token, key) for key in self.keys)
         return False
+
+
+def _declared_length(scope) -> int:
+    for name, value in scope["headers"]:
+        if name == b"content-length":
+            return int(value) if value.isdigit() else 0
+    return 0

@@ -213,3 +213,10 @@ def test_batch_api_runs_a_file_and_answers_every_custom_id_once(served, client, 
         client.batches.retrieve("batch_nope")
     with pytest.raises(openai.BadRequestError):
         client.batches.create(input_file_id=uploaded.id, endpoint="/v1/embeddings", completion_window="24h")
+
+
+def test_oversized_body_is_refused_before_it_is_read(served):
+    status, _, text = served.request("POST", "/v1/files", b"x",
+                                     {"Content-Type": "multipart/form-data; boundary=b", "Content-Length": str(2**40)})
+    assert status == 413 and "split" in json.loads(text)["error"]["message"]
+    assert served.request("GET", "/health")[0] == 200
