@@ -37,6 +37,7 @@ bench: setup
 	$(PY) bench/sandbox.py
 	$(PY) bench/llm.py
 	$(PY) bench/stream.py
+	$(PY) bench/serve.py
 	$(PY) bench/coc.py
 	$(PY) bench/latm_tasks.py
 

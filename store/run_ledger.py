@@ -28,6 +28,10 @@ CREATE TABLE IF NOT EXISTS run_results (
     extra TEXT NOT NULL,
     PRIMARY KEY (run_id, request_id)
 );
+CREATE TABLE IF NOT EXISTS run_info (
+    run_id TEXT PRIMARY KEY,
+    info TEXT NOT NULL
+);
 """
 COLUMNS = ("run_id", "request_id", "route", "tool_id", "version", "answer", "correct", "llm_calls", "tokens",
            "cost", "latency", "error", "extra")
@@ -111,6 +115,11 @@ class RunLedger:
         """Ids of every run recorded."""
         return [run_id for (run_id,) in self.db.conn().execute("SELECT DISTINCT run_id FROM run_results ORDER BY run_id")]
 
+    def latest_run(self) -> str | None:
+        """The run whose last result was recorded most recently."""
+        row = self.db.conn().execute("SELECT run_id FROM run_results ORDER BY rowid DESC LIMIT 1").fetchone()
+        return row[0] if row else None
+
     def summary(self, run_id: str) -> RunSummary:
         """Accuracy, cache hit rate and spend of a run, computed in SQL."""
         n, errors, scored, correct, hits, calls, tokens, cost, latency = self.db.conn().execute(
@@ -121,6 +130,17 @@ class RunLedger:
                           accuracy=correct / scored if scored else None, tool_hits=hits,
                           cache_hit_rate=hits / n if n else 0.0, llm_calls=calls, tokens=tokens, cost=cost,
                           mean_latency=latency)
+
+    def record_info(self, run_id: str, info: dict) -> None:
+        """Store a run's own facts (summary figures, tool-making events) as JSON, replacing earlier ones."""
+        with self.db.write() as conn:
+            conn.execute("INSERT OR REPLACE INTO run_info (run_id, info) VALUES (?, ?)",
+                         (run_id, json.dumps(info, default=str)))
+
+    def info(self, run_id: str) -> dict:
+        """A run's facts as stored by record_info; empty when none were stored."""
+        row = self.db.conn().execute("SELECT info FROM run_info WHERE run_id = ?", (run_id,)).fetchone()
+        return json.loads(row[0]) if row else {}
 
     def close(self) -> None:
         """Close this thread's database connection."""

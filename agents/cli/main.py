@@ -15,6 +15,8 @@ COMMAND_MODULES = [
     "agents.cli.bench_cmd",
     "agents.cli.tools_cmd",
     "agents.cli.stream_cmd",
+    "agents.cli.serve_cmd",
+    "agents.cli.report_cmd",
 ]
 
 

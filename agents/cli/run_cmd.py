@@ -5,6 +5,7 @@ import argparse
 import asyncio
 import json
 import sys
+import time
 import uuid
 from pathlib import Path
 
@@ -86,13 +87,17 @@ async def execute(lines: list[str], args: argparse.Namespace, config: PipelineCo
                     bar.set_postfix_str(f"{record.get('route')}")
                 if on_result:
                     on_result(record)
+            def on_event(kind: str, data: dict) -> None:
+                ledger.event(kind, data)
+                print_event(kind, data, bar)
             summary, _ = await run_stream(lines, services, out, config.coordinator, skip_ids=skip,
-                                          on_result=on_each, on_event=lambda k, d: print_event(k, d, bar))
+                                          on_result=on_each, on_event=on_event)
     ledger.flush()
     if bar is not None:
         bar.close()
     maker_model = llm_config.role("maker").model
     figures = summary.figures(llm_config.prices, maker_model)
+    ledger.finish(figures)
     return {**figures, "run_id": ledger.run_id, "ledger": str(ledger.ledger.path)}
 
 
@@ -105,6 +110,8 @@ class LedgerWriter:
         self.run_id = uuid.uuid4().hex[:12]
         self.every = every
         self._rows: list = []
+        self.count = 0  # results so far: the stream position of each row and event
+        self.events: list[dict] = []
 
     def add(self, record: dict) -> None:
         from store.run_ledger import RunRow
@@ -115,7 +122,10 @@ class LedgerWriter:
             correct=record.get("correct"), llm_calls=record.get("llm_calls") or 0,
             tokens=(record.get("prompt_tokens") or 0) + (record.get("completion_tokens") or 0),
             cost=record.get("cost_usd") or 0.0, latency=record.get("latency_s") or 0.0,
-            error=f"{error['code']}: {error['message']}" if error else None))
+            error=f"{error['code']}: {error['message']}" if error else None,
+            extra={"seq": self.count, "t": round(time.time(), 4), "task": record.get("task"),
+                   "usage": record.get("usage") or {}}))
+        self.count += 1
         if len(self._rows) >= self.every:
             self.flush()
 
@@ -123,6 +133,19 @@ class LedgerWriter:
         if self._rows:
             self.ledger.record_many(self._rows)
             self._rows = []
+
+    def event(self, kind: str, data: dict) -> None:
+        """Note a tool-making event at its place in the stream (for `latm report`)."""
+        event = {"kind": kind, "seq": self.count, "t": round(time.time(), 4),
+                 **{k: v for k, v in data.items() if k != "tool"}}
+        if data.get("tool") is not None:  # a ToolSpec: keep its id and version only
+            event.update(tool_id=data["tool"].tool_id, version=data["tool"].version)
+        self.events.append(event)
+
+    def finish(self, figures: dict) -> None:
+        """Write the remaining rows and the run's summary figures and events."""
+        self.flush()
+        self.ledger.record_info(self.run_id, {"figures": figures, "events": self.events})
 
 
 def print_event(kind: str, data: dict, bar=None) -> None:

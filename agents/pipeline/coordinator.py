@@ -27,6 +27,9 @@ class CoordinatorConfig(BaseModel):
                               "failed before it is tried again with fresh examples, doubling after "
                               "each failure (0: never)")
     reuse_candidates: int = Field(default=3, ge=0, description="stored tools tried before making one")
+    wait_for_tool: bool = Field(default=True, description="requests of a kind whose tool is being made "
+                                "wait for it (batch runs); False sends them to the solver meanwhile "
+                                "(serving, where a caller should not wait for making)")
     quarantine_after: int = Field(default=20, ge=1, description="uses before a failing tool may be pulled")
     quarantine_rate: float = Field(default=0.5, gt=0, le=1, description="failure share that pulls a tool")
 
@@ -88,6 +91,8 @@ class Coordinator:
                 answer = await self._solve(req, found.usage)
                 self._maybe_remake(group, req, answer)
                 return answer
+            if group.state == "making" and not self.config.wait_for_tool:
+                return await self._solve(req, found.usage)
             if group.state == "making":
                 await self._parked(group.made.wait())
                 continue
@@ -99,6 +104,8 @@ class Coordinator:
                 continue
             if len(group.examples) + group.pending_labels < self.config.needed:
                 return await self._label_with_solver(req, group, found.usage)
+            if not self.config.wait_for_tool:  # enough labels are on their way
+                return await self._solve(req, found.usage)
             await self._wait_for_change()
 
     async def _label_with_solver(self, req, group: TaskGroup, usage: list[RoleUsage]) -> ToolAnswer:
@@ -163,6 +170,7 @@ class Coordinator:
         self.made.append(made)
         self.on_event("made", {"task": group.key, "ok": made.ok, "samples": made.samples, "reused": made.reused,
                                "tokens": made.prompt_tokens + made.completion_tokens,
+                               "cost_usd": made.cost_usd + sum(u.cost_usd for u in made.verify_usage),
                                "reason": made.reason, "tool": made.tool})
         if made.ok and made.tool is not None:
             if made.reused:  # later runs route this label to the tool directly

@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Iterable
 from typing import Callable, TextIO
 
+from agents.pipeline.batch_format import answered_id, output_text
 from agents.pipeline.coordinator import Coordinator, CoordinatorConfig
 from agents.pipeline.request_lines import (
     BadLine, RequestLine, bad_line_record, parse_line, result_record, to_request)
@@ -29,7 +30,7 @@ async def run_stream(lines: Iterable[str], services: Services, out: TextIO,
     skip_ids = skip_ids or set()
 
     def emit(record: dict) -> None:
-        out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        out.write(output_text(record) + "\n")  # a Batch input line gets a Batch output line
         out.flush()  # a crash later loses nothing already answered
         if on_result:
             on_result(record)
@@ -79,8 +80,9 @@ def read_done_ids(path: str) -> set[str]:
                     record = json.loads(line)
                 except json.JSONDecodeError:
                     continue  # a line cut short by the crash: that request runs again
-                if isinstance(record, dict) and record.get("route") in ("tool", "solver"):
-                    done.add(str(record.get("id")))
+                answered = answered_id(record) if isinstance(record, dict) else None
+                if answered is not None:
+                    done.add(answered)
     except FileNotFoundError:
         pass
     return done
