@@ -28,8 +28,8 @@ class EmbeddedSettings(BaseModel):
 
     n_ctx: int | None = Field(default=None, description="context window in tokens; None = the "
                               "catalog's for the model")
-    # Measured on this 2-core machine (README, *Models and cost*): with passive OpenMP waits two
-    # threads beat one; more threads than cores only add contention.
+    # Two threads use both cores of a 2-core machine for prompt evaluation; under heavy load
+    # from other jobs one thread was slightly faster (README, *Models and cost*).
     n_threads: int = Field(default_factory=lambda: int(os.environ.get("LATM_EMBEDDED_THREADS", 2)),
                            description="CPU threads for generation ($LATM_EMBEDDED_THREADS)")
     startup_timeout_s: float = Field(default=180.0, description="wait this long for /v1/models")
