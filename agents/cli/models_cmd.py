@@ -100,7 +100,7 @@ def list_command(args: argparse.Namespace) -> int:
             print(f"  sha256: {m['catalog_sha256']}")
         print(f"  roles:  {', '.join(m['roles']) or '-'}  (default for {', '.join(m['default_for']) or '-'})")
         print(f"  speed:  {t['prompt_tokens_per_s']:g} prompt / {t['completion_tokens_per_s']:g} "
-              f"completion tokens/s ({t['threads']} threads, {t['measured_on']})")
+              f"completion tokens/s ({t['threads']} threads, {t['measured_on']}, load {t['load'] or '?'})")
         print(f"  price:  USD {price['prompt']:.4f} / {price['completion']:.4f} per million "
               "prompt / completion tokens")
     print(data["price_rule"])

@@ -28,8 +28,8 @@ class EmbeddedSettings(BaseModel):
 
     n_ctx: int | None = Field(default=None, description="context window in tokens; None = the "
                               "catalog's for the model")
-    # Measured on this 2-core machine (README, *Models and cost*): with passive OpenMP waits two
-    # threads beat one; more threads than cores only add contention.
+    # Two threads use both cores of a 2-core machine for prompt evaluation; under heavy load
+    # from other jobs one thread was slightly faster (README, *Models and cost*).
     n_threads: int = Field(default_factory=lambda: int(os.environ.get("LATM_EMBEDDED_THREADS", 2)),
                            description="CPU threads for generation ($LATM_EMBEDDED_THREADS)")
     startup_timeout_s: float = Field(default=180.0, description="wait this long for /v1/models")
@@ -39,13 +39,17 @@ class EmbeddedSettings(BaseModel):
         description="where the server logs and state files (reused by other processes) live")
 
 
-def answers(base_url: str, timeout_s: float = 2.0) -> bool:
-    """Whether an OpenAI-compatible server at base_url lists its models."""
+def answers(base_url: str, timeout_s: float = 2.0, model: str | None = None) -> bool:
+    """Whether an OpenAI-compatible server at base_url lists its models (including `model`:
+    a recorded port may since have been taken by another model's server)."""
     try:
         with urllib.request.urlopen(f"{base_url}/models", timeout=timeout_s) as resp:
-            return resp.status == 200 and "data" in json.loads(resp.read())
-    except (OSError, ValueError):
+            listed = json.loads(resp.read())["data"] if resp.status == 200 else None
+    except (OSError, ValueError, KeyError, TypeError):
         return False
+    if not isinstance(listed, list):
+        return False
+    return model is None or any(isinstance(m, dict) and m.get("id") == model for m in listed)
 
 
 def free_port(preferred: int | None = None) -> int:
@@ -100,7 +104,7 @@ class EmbeddedModel:
     def ensure_started(self) -> str:
         """The base URL of a live server: ours, another process's, or a freshly started one."""
         with self._lock:
-            if self.base_url and answers(self.base_url):
+            if self.base_url and answers(self.base_url, model=self.name):
                 return self.base_url
             state_dir = Path(self.settings.state_dir)
             state_dir.mkdir(parents=True, exist_ok=True)
@@ -109,7 +113,7 @@ class EmbeddedModel:
                 fcntl.flock(lock, fcntl.LOCK_EX)
                 try:
                     other = self._read_state()
-                    if other and answers(other):
+                    if other and answers(other, model=self.name):
                         self.base_url = other
                         return other
                     return self._start()

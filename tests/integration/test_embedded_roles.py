@@ -5,14 +5,15 @@ import json
 
 from agents.llm.client import LLMClient
 from agents.llm.config import LLMConfig
-from agents.llm.embedded import EmbeddedModel, EmbeddedSettings, configure_with_embedded
+from agents.llm.embedded import (EmbeddedModel, EmbeddedSettings, answers,
+                                 configure_with_embedded)
 from agents.llm.model_catalog import CODER_05B, CODER_15B, SMOLLM2
 from agents.llm.stub_server import StubLLMServer
 
 
 def live_servers(tmp_path, stubs: dict) -> dict:
-    """EmbeddedModels whose state files point at already running servers (as another process
-    that started them would leave them), so they are reused, not started."""
+    """EmbeddedModels whose state files point at already running servers of their model (as
+    another process that started them would leave them), so they are reused, not started."""
     settings = EmbeddedSettings(state_dir=str(tmp_path))
     servers = {}
     for name, stub in stubs.items():
@@ -22,7 +23,7 @@ def live_servers(tmp_path, stubs: dict) -> dict:
 
 
 async def test_each_role_calls_its_default_models_server_and_is_priced_by_it(tmp_path):
-    with StubLLMServer() as coder, StubLLMServer() as small:
+    with StubLLMServer(model=CODER_15B) as coder, StubLLMServer(model=SMOLLM2) as small:
         coder.script("def solve(q): return q")
         small.script("yes")
         servers = live_servers(tmp_path, {CODER_15B: coder, SMOLLM2: small})
@@ -44,7 +45,8 @@ async def test_each_role_calls_its_default_models_server_and_is_priced_by_it(tmp
 
 
 async def test_a_role_switched_to_another_embedded_model_uses_that_server(tmp_path):
-    with StubLLMServer() as coder, StubLLMServer() as half, StubLLMServer() as small:
+    with StubLLMServer(model=CODER_15B) as coder, StubLLMServer(model=CODER_05B) as half, \
+            StubLLMServer(model=SMOLLM2) as small:
         for stub in (coder, half, small):
             stub.script("ok")
         servers = live_servers(tmp_path, {CODER_15B: coder, CODER_05B: half, SMOLLM2: small})
@@ -57,3 +59,11 @@ async def test_a_role_switched_to_another_embedded_model_uses_that_server(tmp_pa
         assert [c.params["model"] for c in half.calls()] == [CODER_05B]
         assert [c.params["model"] for c in coder.calls()] == [CODER_15B]
         assert config.role("maker").timeout_s >= 600  # local models on shared cores are slow
+
+
+def test_a_recorded_server_of_another_model_is_not_reused(tmp_path):
+    with StubLLMServer(model=SMOLLM2) as small:
+        server = EmbeddedModel(CODER_15B, EmbeddedSettings(state_dir=str(tmp_path)))
+        server.state_file.write_text(json.dumps({"base_url": small.base_url, "pid": 0}))
+        assert server._read_state() == small.base_url
+        assert answers(small.base_url) and not answers(small.base_url, model=CODER_15B)
