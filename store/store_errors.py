@@ -22,3 +22,15 @@ class ToolNotFound(ToolStoreError, KeyError):
 
 class ToolImportError(ToolStoreError):
     """A record of an import file was refused (bad JSON, bad fields, or tampered code)."""
+
+
+class StoreBusyError(ToolStoreError):
+    """Another process held the SQLite file's lock for longer than the busy timeout."""
+
+
+class StoreFullError(ToolStoreError):
+    """The disk (or the file system's quota) under the SQLite file is full; the write was rolled back."""
+
+
+class StoreIOError(ToolStoreError):
+    """The SQLite file could not be read or written (I/O error, read-only file or folder)."""

@@ -2,17 +2,20 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections import Counter
 from typing import Callable, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from agents.pipeline.making_claims import ClaimOutcome, MakingClaims
 from agents.pipeline.services import Services
 from agents.pipeline.task_groups import TaskGroup, TaskGroups
 from agents.using.usage import merge_usage
 from bus.messages import (
     DispatchRequest, Dispatched, ErrorInfo, MakeTool, RoleUsage, SolveRequest, ToolAnswer, ToolMade, UseTool)
+from store.store_errors import ToolStoreError
 
 
 class CoordinatorConfig(BaseModel):
@@ -55,6 +58,7 @@ class Coordinator:
         # its decision holds until the tool is quarantined.
         self._task_routes: dict[str, Dispatched] = {}
         self._health: Counter[tuple[str, str, bool]] = Counter()  # one writer: the driver
+        self._claims: MakingClaims | None = None  # opened on the first making
 
     async def answer(self, req) -> ToolAnswer:
         """Answer one ToolRequest; failures become an error answer for that request alone."""
@@ -144,6 +148,23 @@ class Coordinator:
         task.add_done_callback(self._making.discard)
 
     async def _make(self, group: TaskGroup) -> None:
+        claims = self._claims or MakingClaims(self.services.store)
+        self._claims = claims
+        try:
+            claim = await claims.claim(group.key)
+        except ToolStoreError as exc:
+            claim = ClaimOutcome(False, None, f"the store is unavailable: {exc}")
+        if not claim.held:  # another run made (or failed to make) this kind meanwhile
+            group.finish(claim.tool, claim.failure)
+            await self._notify()
+            return
+        try:
+            await self._make_held(group)
+        finally:
+            with contextlib.suppress(ToolStoreError):  # an expiring lease frees the kind anyway
+                claims.release(group.key)
+
+    async def _make_held(self, group: TaskGroup) -> None:
         group.attempts += 1
         k = min(self.config.train_examples, max(1, len(group.examples) // 2))
         # Retrieval missed these requests, but a stored tool may still do the job (another
@@ -164,6 +185,15 @@ class Coordinator:
         self.on_event("made", {"task": group.key, "ok": made.ok, "samples": made.samples, "reused": made.reused,
                                "tokens": made.prompt_tokens + made.completion_tokens,
                                "reason": made.reason, "tool": made.tool})
+        try:
+            self._store_outcome(group, made)
+        except ToolStoreError as exc:  # full disk, locked file: the kind goes to the solver this run
+            self.on_event("store_error", {"task": group.key, "error": str(exc)})
+            group.finish(None, f"the tool could not be stored: {exc}")
+        await self._notify()
+
+    def _store_outcome(self, group: TaskGroup, made: ToolMade) -> None:
+        """Record the maker's result in the store (before its requests see it), then settle the group."""
         if made.ok and made.tool is not None:
             if made.reused:  # later runs route this label to the tool directly
                 self.services.store.alias_task(group.key, made.tool.tool_id)
@@ -176,7 +206,6 @@ class Coordinator:
             if made.samples:
                 self.services.store.record_making_failure(group.key, made.reason)
             group.finish(None, made.reason)
-        await self._notify()
 
     async def close_input(self) -> None:
         """No more requests will come: groups still collecting settle once nothing is in flight."""
@@ -210,9 +239,12 @@ class Coordinator:
             self.flush_health()
 
     def flush_health(self) -> None:
-        """Write tool uses and failures to the store in one transaction."""
+        """Write tool uses and failures to the store in one transaction (statistics: a failure is reported, not fatal)."""
         if self._health:
-            self.services.store.record_uses([(t, v, ok, n) for (t, v, ok), n in self._health.items()])
+            try:
+                self.services.store.record_uses([(t, v, ok, n) for (t, v, ok), n in self._health.items()])
+            except ToolStoreError as exc:
+                self.on_event("store_error", {"task": "tool health", "error": str(exc)})
             self._health.clear()
 
     async def _use(self, req, tool_id: str, version: str, confidence: float,
