@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -10,6 +11,7 @@ from pathlib import Path
 
 from store.store_errors import StoreBusyError, StoreFullError, StoreIOError, ToolStoreError
 
+_TABLE = re.compile(r"CREATE TABLE IF NOT EXISTS (\w+)")
 BUSY_TIMEOUT_ENV = "LATM_STORE_BUSY_TIMEOUT_S"
 DEFAULT_BUSY_TIMEOUT_S = 30.0
 _BUSY = {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED}
@@ -58,10 +60,14 @@ class SqliteFile:
         self._apply_schema(schema)
 
     def _apply_schema(self, schema: str) -> None:
-        """Create tables; executescript commits on its own, so it runs outside `write()`."""
+        """Create missing tables; a file that has them all opens without taking the write lock."""
         conn = self.conn()
         try:
-            conn.executescript(schema)
+            tables = set(_TABLE.findall(schema))
+            present = {name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            if tables <= present:
+                return  # a reader must open a store another process is writing to
+            conn.executescript(schema)  # commits on its own, so it runs outside `write()`
         except sqlite3.DatabaseError as exc:
             error = typed_error(self.path, exc)
             if type(error) is ToolStoreError:

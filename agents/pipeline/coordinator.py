@@ -9,13 +9,13 @@ from typing import Callable, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from agents.pipeline.making_claims import ClaimOutcome, MakingClaims
+from agents.pipeline.making_claims import MakingClaims
 from agents.pipeline.services import Services
 from agents.pipeline.task_groups import TaskGroup, TaskGroups
 from agents.using.usage import merge_usage
 from bus.messages import (
     DispatchRequest, Dispatched, ErrorInfo, MakeTool, RoleUsage, SolveRequest, ToolAnswer, ToolMade, UseTool)
-from store.store_errors import ToolStoreError
+from store.store_errors import StoreUnavailableError, ToolStoreError
 
 
 class CoordinatorConfig(BaseModel):
@@ -59,6 +59,8 @@ class Coordinator:
         self._task_routes: dict[str, Dispatched] = {}
         self._health: Counter[tuple[str, str, bool]] = Counter()  # one writer: the driver
         self._claims: MakingClaims | None = None  # opened on the first making
+        # A store that cannot be written (locked, disk full) stops the run: it resumes once fixed.
+        self.stopped: StoreUnavailableError | None = None
 
     async def answer(self, req) -> ToolAnswer:
         """Answer one ToolRequest; failures become an error answer for that request alone."""
@@ -67,6 +69,8 @@ class Coordinator:
         try:
             answer = await self._route(req)
         except Exception as exc:  # an agent or the runtime failed: this request gets the error
+            if isinstance(exc, StoreUnavailableError):
+                self.stopped = self.stopped or exc
             answer = _error(req, "internal", f"{type(exc).__name__}: {exc}"[:500])
         finally:
             self._unsettled -= 1
@@ -148,21 +152,24 @@ class Coordinator:
         task.add_done_callback(self._making.discard)
 
     async def _make(self, group: TaskGroup) -> None:
-        claims = self._claims or MakingClaims(self.services.store)
-        self._claims = claims
+        """Make the group's tool under this run's lease on its kind; whatever happens, settle the group."""
         try:
-            claim = await claims.claim(group.key)
-        except ToolStoreError as exc:
-            claim = ClaimOutcome(False, None, f"the store is unavailable: {exc}")
-        if not claim.held:  # another run made (or failed to make) this kind meanwhile
-            group.finish(claim.tool, claim.failure)
-            await self._notify()
-            return
-        try:
-            await self._make_held(group)
-        finally:
-            with contextlib.suppress(ToolStoreError):  # an expiring lease frees the kind anyway
-                claims.release(group.key)
+            self._claims = self._claims or MakingClaims(self.services.store)
+            claim = await self._claims.claim(group.key)
+            if claim.held:
+                try:
+                    await self._make_held(group)
+                finally:
+                    with contextlib.suppress(ToolStoreError):  # an expiring lease frees the kind anyway
+                        self._claims.release(group.key)
+            else:  # another run made (or failed to make) this kind meanwhile
+                group.finish(claim.tool, claim.failure)
+        except StoreUnavailableError as exc:
+            self.stopped = self.stopped or exc
+            group.finish(None, f"the store is unavailable: {exc}")
+        except Exception as exc:  # noqa: BLE001 - waiting requests must never hang on a lost group
+            group.finish(None, f"making failed: {type(exc).__name__}: {exc}"[:500])
+        await self._notify()
 
     async def _make_held(self, group: TaskGroup) -> None:
         group.attempts += 1
@@ -185,12 +192,7 @@ class Coordinator:
         self.on_event("made", {"task": group.key, "ok": made.ok, "samples": made.samples, "reused": made.reused,
                                "tokens": made.prompt_tokens + made.completion_tokens,
                                "reason": made.reason, "tool": made.tool})
-        try:
-            self._store_outcome(group, made)
-        except ToolStoreError as exc:  # full disk, locked file: the kind goes to the solver this run
-            self.on_event("store_error", {"task": group.key, "error": str(exc)})
-            group.finish(None, f"the tool could not be stored: {exc}")
-        await self._notify()
+        self._store_outcome(group, made)
 
     def _store_outcome(self, group: TaskGroup, made: ToolMade) -> None:
         """Record the maker's result in the store (before its requests see it), then settle the group."""

@@ -13,6 +13,7 @@ from agents.pipeline.results_file import ResultsWriter
 from agents.pipeline.services import Services
 from agents.pipeline.summary import RunSummary
 from agents.tasks.scoring import is_correct
+from store.store_errors import StoreUnavailableError
 
 Progress = Callable[[dict], None]
 
@@ -29,11 +30,25 @@ async def run_stream(lines: Iterable[str], services: Services, out: TextIO,
     skip_ids = skip_ids or set()
     first_line: dict[str, int] = {}
     writer = ResultsWriter(out)
+    failures: list[Exception] = []  # results or store that cannot be written: stop, resume later
 
     def emit(record: dict) -> None:
-        writer.write(record)  # before the ledger: the results file is what a resume trusts
-        if on_result:
-            on_result(record)
+        try:
+            writer.write(record)  # before the ledger: the results file is what a resume trusts
+            if on_result:
+                on_result(record)
+        except (OSError, StoreUnavailableError) as exc:
+            failures.append(exc)
+
+    def check_stopped(done: Iterable[asyncio.Task] = ()) -> None:
+        """Raise what stops the run: a write that failed, an unusable store, a bug in a finished task."""
+        failure = failures[0] if failures else coordinator.stopped
+        if failure is not None:
+            for task in pending:
+                task.cancel()
+            raise failure
+        for task in done:
+            task.result()
 
     async def answer_one(req: RequestLine) -> None:
         answer = await coordinator.answer(to_request(req, run_id))
@@ -61,16 +76,20 @@ async def run_stream(lines: Iterable[str], services: Services, out: TextIO,
             continue
         if req.id in skip_ids:
             continue
+        check_stopped()
         pending.add(asyncio.ensure_future(answer_one(req)))
         while len(pending) >= max_outstanding:
             done, pending = await asyncio.wait(pending, timeout=stall_s,
                                                return_when=asyncio.FIRST_COMPLETED)
+            check_stopped(done)
             if not done:  # everything waits on groups that need more examples: make with what we have
                 await coordinator.flush_collecting()
     await coordinator.close_input()
-    if pending:
-        await asyncio.gather(*pending)
+    while pending:
+        done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+        check_stopped(done)
     await coordinator.drain()
+    check_stopped()
     writer.sync()
     summary.made = list(coordinator.made)
     return summary, coordinator
