@@ -53,8 +53,8 @@ def start_run(stub, address: str, requests: Path, out: Path, store: Path, *extra
               env_extra: dict | None = None) -> subprocess.Popen:
     """Launch `latm run` in its own process (never in the test's process group's way)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LATM_", "RAY_ADDRESS"))}
-    env.update(OPENAI_BASE_URL=stub.base_url, OPENAI_API_KEY="stub", LATM_DEFAULT_BACKOFF_S="0.01",
-               LATM_DEFAULT_TIMEOUT_S="20", **(env_extra or {}))
+    env.update({"OPENAI_BASE_URL": stub.base_url, "OPENAI_API_KEY": "stub", "LATM_DEFAULT_BACKOFF_S": "0.01",
+                "LATM_DEFAULT_TIMEOUT_S": "20", **(env_extra or {})})
     return subprocess.Popen(
         [sys.executable, "-m", "agents.cli.main", "run", str(requests), "-o", str(out), "--store", str(store),
          "--no-progress", "--address", address, *extra],
