@@ -12,6 +12,7 @@ import argparse
 import json
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -116,6 +117,8 @@ def run_with_faults(args: argparse.Namespace) -> dict:
     work = Path(tempfile.mkdtemp(prefix="latm-faults-"))
     write_requests(work / "requests.jsonl", rows)
     stub = StubLLMServer().start()
+    # Drivers and replicas killed mid-request drop their connections: an injected fault, not news.
+    stub._httpd.handle_error = lambda request, client_address: None
     outages = Outages(TIMEOUT_S)
     outages.script(stub)
     cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 2, "include_dashboard": False})
@@ -151,8 +154,8 @@ def run_with_faults(args: argparse.Namespace) -> dict:
                         break
                     if inject(fault, cluster, outages, rng, log):
                         injected[fault] += 1
-                    else:
-                        log(f"{fault}: nothing to inject into at this moment")
+                    else:  # e.g. no replica up yet after a driver restart: try again shortly
+                        events.insert(0, (0, fault))
                 time.sleep(0.05)
             if driver.returncode not in (0, -signal.SIGKILL):
                 log(f"driver exited with {driver.returncode}; see {work / 'driver.log'}")
@@ -171,6 +174,8 @@ def run_with_faults(args: argparse.Namespace) -> dict:
     finally:
         stub.stop()
         cluster.shutdown()
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
 
 
 def tally(rows: list[dict], records: list[dict], injected: Counter, runs: int, work: Path, log) -> dict:
@@ -204,6 +209,7 @@ def main() -> None:
     parser.add_argument("--replica-kills", type=int, default=2, help="SIGKILLs of agent replicas")
     parser.add_argument("--node-removals", type=int, default=1, help="worker nodes removed")
     parser.add_argument("--max-runs", type=int, default=8, help="driver runs before giving up")
+    parser.add_argument("--keep", action="store_true", help="keep the work directory (results, ledger, logs)")
     figures = run_with_faults(parser.parse_args())
     print(f"correct {figures['correct']}/{figures['requests']}, driver runs {figures['runs']}, "
           f"ledger agrees with results: {figures['ledger_agrees']}")
