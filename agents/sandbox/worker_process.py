@@ -62,7 +62,11 @@ class LaunchedWorker:
         PROGRESS.pack_into(self.progress, 0, index, started)
 
     def kill(self) -> None:
-        """SIGKILL the worker's whole process group."""
+        """SIGKILL the worker's whole process group, unless the worker was already reaped."""
+        # Once reaped, its pid (and group id) can belong to another process: with pid_max at
+        # 32768 and a new worker per tool, a stale killpg here would kill another tool's worker.
+        if self.proc.poll() is not None:
+            return
         try:
             os.killpg(self.proc.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
