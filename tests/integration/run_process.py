@@ -61,7 +61,7 @@ def start_run(stub, address: str, requests: Path, out: Path, store: Path, *extra
         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
-def finish(proc: subprocess.Popen, timeout_s: float = 240) -> tuple[int, str, str]:
+def finish(proc: subprocess.Popen, timeout_s: float = 600) -> tuple[int, str, str]:
     """Wait for the run; its exit code, standard output and standard error."""
     stdout, stderr = proc.communicate(timeout=timeout_s)
     return proc.returncode, stdout, stderr
@@ -75,7 +75,7 @@ def complete_lines(out: Path) -> int:
         return 0
 
 
-def wait_until(predicate, timeout_s: float = 120, what: str = "condition") -> None:
+def wait_until(predicate, timeout_s: float = 400, what: str = "condition") -> None:
     """Poll until `predicate()` holds."""
     deadline = time.monotonic() + timeout_s
     while not predicate():
