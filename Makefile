@@ -35,6 +35,7 @@ test-fast: setup
 bench: setup
 	$(PY) bench/bus.py
 	$(PY) bench/sandbox.py
+	$(PY) bench/faults.py
 	$(PY) bench/llm.py
 	$(PY) bench/stream.py
 	$(PY) bench/serve.py

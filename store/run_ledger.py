@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -32,6 +33,13 @@ CREATE TABLE IF NOT EXISTS run_info (
     run_id TEXT PRIMARY KEY,
     info TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS runs (
+    run_id TEXT PRIMARY KEY,
+    output TEXT NOT NULL,
+    started_at REAL NOT NULL,
+    finished_at REAL
+);
+CREATE INDEX IF NOT EXISTS runs_by_output ON runs (output, started_at);
 """
 COLUMNS = ("run_id", "request_id", "route", "tool_id", "version", "answer", "correct", "llm_calls", "tokens",
            "cost", "latency", "error", "extra")
@@ -92,13 +100,38 @@ class RunLedger:
 
     def record_many(self, rows: Iterable[RunRow]) -> int:
         """Store results in one transaction; returns rows written."""
-        values = [tuple(json.dumps(row.extra) if name == "extra" else getattr(row, name) for name in COLUMNS)
-                  for row in rows]
-        if values:
+        rows = list(rows)
+        if rows:
             with self.db.write() as conn:
-                conn.executemany(f"INSERT OR REPLACE INTO run_results ({', '.join(COLUMNS)}) "
-                                 f"VALUES ({', '.join('?' * len(COLUMNS))})", values)
-        return len(values)
+                _insert(conn, rows)
+        return len(rows)
+
+    def start_run(self, run_id: str, output: str) -> None:
+        """Remember which results file a run writes, so `--resume` continues the same run id."""
+        with self.db.write() as conn:
+            conn.execute("INSERT OR IGNORE INTO runs (run_id, output, started_at) VALUES (?, ?, ?)",
+                         (run_id, output, time.time()))
+
+    def finish_run(self, run_id: str) -> None:
+        """Mark a run complete (every input line answered)."""
+        with self.db.write() as conn:
+            conn.execute("UPDATE runs SET finished_at = ? WHERE run_id = ?", (time.time(), run_id))
+
+    def last_run_for(self, output: str) -> str | None:
+        """The id of the latest run that wrote this results file, if any."""
+        row = self.db.conn().execute("SELECT run_id FROM runs WHERE output = ? ORDER BY started_at DESC LIMIT 1",
+                                     (output,)).fetchone()
+        return row[0] if row else None
+
+    def reconcile(self, run_id: str, rows: list[RunRow]) -> int:
+        """Make the run's rows exactly `rows` (the results file's): drop others, write these; one transaction."""
+        keep = {row.request_id for row in rows}
+        with self.db.write() as conn:
+            stale = [(run_id, rid) for (rid,) in conn.execute(
+                "SELECT request_id FROM run_results WHERE run_id = ?", (run_id,)).fetchall() if rid not in keep]
+            conn.executemany("DELETE FROM run_results WHERE run_id = ? AND request_id = ?", stale)
+            _insert(conn, rows)
+        return len(stale)
 
     def done_ids(self, run_id: str) -> set[str]:
         """Request ids already recorded for a run: skip these when resuming."""
@@ -145,6 +178,14 @@ class RunLedger:
     def close(self) -> None:
         """Close this thread's database connection."""
         self.db.close()
+
+
+def _insert(conn, rows: list[RunRow]) -> None:
+    """Write rows inside the caller's transaction; a request's row replaces its earlier one (idempotent)."""
+    values = [tuple(json.dumps(row.extra) if name == "extra" else getattr(row, name) for name in COLUMNS)
+              for row in rows]
+    conn.executemany(f"INSERT OR REPLACE INTO run_results ({', '.join(COLUMNS)}) "
+                     f"VALUES ({', '.join('?' * len(COLUMNS))})", values)
 
 
 def _row(values: tuple) -> RunRow:

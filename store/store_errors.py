@@ -22,3 +22,19 @@ class ToolNotFound(ToolStoreError, KeyError):
 
 class ToolImportError(ToolStoreError):
     """A record of an import file was refused (bad JSON, bad fields, or tampered code)."""
+
+
+class StoreUnavailableError(ToolStoreError):
+    """The store's file cannot be used right now (locked, disk full, I/O): stop, fix, resume."""
+
+
+class StoreBusyError(StoreUnavailableError):
+    """Another process held the SQLite file's lock for longer than the busy timeout."""
+
+
+class StoreFullError(StoreUnavailableError):
+    """The disk (or the file system's quota) under the SQLite file is full; the write was rolled back."""
+
+
+class StoreIOError(StoreUnavailableError):
+    """The SQLite file could not be read or written (I/O error, read-only file or folder)."""

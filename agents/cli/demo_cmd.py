@@ -60,7 +60,7 @@ def demo_command(args: argparse.Namespace) -> int:
         update={"train_examples": args.examples, "validation_examples": args.examples})
     config = config.model_copy(update={"coordinator": coordinator})
     lines = requests.read_text().splitlines()
-    figures = asyncio.run(execute(lines, args, config, set()))
+    figures = asyncio.run(execute(lines, args, config))
     print_summary(figures)
     print(f"\nresults: {args.output}   tools: latm tools list --store {args.store}")
     return 0

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import json
 import sys
 import time
@@ -21,7 +22,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("requests", help="input JSONL file, or - for standard input")
     p.add_argument("-o", "--output", required=True, help="results JSONL file (appended with --resume)")
     add_pipeline_options(p)
-    p.add_argument("--resume", action="store_true", help="skip ids already answered in the output file")
+    p.add_argument("--resume", action="store_true",
+                   help="continue an interrupted run: keep the answers in the output file, answer the rest")
     p.add_argument("--summary-json", help="also write the summary as JSON to this file")
     p.set_defaults(func=run_command)
 
@@ -54,13 +56,24 @@ def pipeline_config(args: argparse.Namespace, **overrides) -> PipelineConfig:
 
 def run_command(args: argparse.Namespace) -> int:
     """Read the requests, run them, write results, print the summary."""
+    from store.store_errors import ToolStoreError
     source = sys.stdin if args.requests == "-" else open(args.requests, encoding="utf-8")
     lines = source.readlines()
     if source is not sys.stdin:
         source.close()
-    from agents.pipeline.run import read_done_ids
-    skip = read_done_ids(args.output) if args.resume else set()
-    figures = asyncio.run(execute(lines, args, pipeline_config(args), skip, mode="a" if args.resume else "w"))
+    try:
+        figures = asyncio.run(execute(lines, args, pipeline_config(args), resume=args.resume))
+    except ToolStoreError as exc:
+        print(f"latm run: stopped: {exc}\nEvery result already in {args.output} is kept: fix the problem, "
+              f"then rerun with --resume.", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        if exc.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EIO):
+            raise
+        print(f"latm run: stopped: cannot write results ({exc.strerror}: {exc.filename or args.output}): free "
+              f"space or pick a writable -o, then rerun with --resume; every complete line already written "
+              f"is kept.", file=sys.stderr)
+        return 2
     print_summary(figures)
     if args.summary_json:
         with open(args.summary_json, "w", encoding="utf-8") as fh:
@@ -69,16 +82,17 @@ def run_command(args: argparse.Namespace) -> int:
 
 
 async def execute(lines: list[str], args: argparse.Namespace, config: PipelineConfig,
-                  skip: set[str], mode: str = "w", on_result=None) -> dict:
+                  resume: bool = False, on_result=None) -> dict:
     """Start the agents, stream the lines through them, and return the summary figures."""
     # Imported here so that other subcommands start without loading Ray and openai.
     from agents.llm.config import LLMConfig
     from agents.pipeline.bootstrap import open_services
     from agents.pipeline.run import run_stream
     llm_config = LLMConfig.load(args.config)
+    ledger = LedgerWriter(str(Path(config.store_path).parent / "runs.sqlite"), str(Path(args.output).resolve()))
+    skip = ledger.resume() if resume else ledger.start()
     bar = None if args.no_progress else progress_bar(len(lines) - len(skip))
-    ledger = LedgerWriter(str(Path(config.store_path).parent / "runs.sqlite"))
-    with open(args.output, mode, encoding="utf-8") as out:
+    with open(args.output, "a" if resume else "w", encoding="utf-8") as out:
         async with open_services(llm_config, config, args.address) as (services, llm_config):
             def on_each(record: dict) -> None:
                 ledger.add(record)
@@ -91,7 +105,8 @@ async def execute(lines: list[str], args: argparse.Namespace, config: PipelineCo
                 ledger.event(kind, data)
                 print_event(kind, data, bar)
             summary, _ = await run_stream(lines, services, out, config.coordinator, skip_ids=skip,
-                                          on_result=on_each, on_event=on_event)
+                                          on_result=on_each, on_event=on_event,
+                                          run_id=ledger.run_id)
     ledger.flush()
     if bar is not None:
         bar.close()
@@ -104,19 +119,38 @@ async def execute(lines: list[str], args: argparse.Namespace, config: PipelineCo
 class LedgerWriter:
     """Records every result of the run in the SQLite run ledger, a few hundred rows per write."""
 
-    def __init__(self, path: str, every: int = 200) -> None:
+    def __init__(self, path: str, output: str, every: int = 200) -> None:
         from store.run_ledger import RunLedger
         self.ledger = RunLedger(path)
+        self.output = output
         self.run_id = uuid.uuid4().hex[:12]
         self.every = every
         self._rows: list = []
         self.count = 0  # results so far: the stream position of each row and event
         self.events: list[dict] = []
 
-    def add(self, record: dict) -> None:
+    def start(self) -> set[str]:
+        """A new run writing a fresh results file: nothing to skip."""
+        self.ledger.start_run(self.run_id, self.output)
+        return set()
+
+    def resume(self) -> set[str]:
+        """Continue the last run that wrote this results file: repair the file, make the ledger
+        hold exactly its records (rows the crash kept from the ledger are added, rows of dropped
+        lines removed), and return the ids already answered."""
+        from agents.pipeline.results_file import final_id, prepare_resume
+        kept = prepare_resume(self.output)
+        self.run_id = self.ledger.last_run_for(self.output) or self.run_id
+        self.ledger.start_run(self.run_id, self.output)
+        # Batch output lines hold the response, not the run record: they have no ledger row to restore.
+        self.ledger.reconcile(self.run_id, [self.row(record) for record in kept if "route" in record])
+        return {final_id(record) for record in kept}
+
+    def row(self, record: dict):
+        """The ledger row of one results-file record."""
         from store.run_ledger import RunRow
         error = record.get("error") or {}
-        self._rows.append(RunRow(
+        return RunRow(
             run_id=self.run_id, request_id=str(record["id"]), route=record["route"],
             tool_id=record.get("tool_id"), version=record.get("tool_version"), answer=record.get("answer"),
             correct=record.get("correct"), llm_calls=record.get("llm_calls") or 0,
@@ -124,7 +158,10 @@ class LedgerWriter:
             cost=record.get("cost_usd") or 0.0, latency=record.get("latency_s") or 0.0,
             error=f"{error['code']}: {error['message']}" if error else None,
             extra={"seq": self.count, "t": round(time.time(), 4), "task": record.get("task"),
-                   "usage": record.get("usage") or {}}))
+                   "usage": record.get("usage") or {}})
+
+    def add(self, record: dict) -> None:
+        self._rows.append(self.row(record))
         self.count += 1
         if len(self._rows) >= self.every:
             self.flush()
@@ -146,6 +183,7 @@ class LedgerWriter:
         """Write the remaining rows and the run's summary figures and events."""
         self.flush()
         self.ledger.record_info(self.run_id, {"figures": figures, "events": self.events})
+        self.ledger.finish_run(self.run_id)
 
 
 def print_event(kind: str, data: dict, bar=None) -> None:

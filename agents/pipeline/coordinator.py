@@ -2,17 +2,20 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections import Counter
 from typing import Callable, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from agents.pipeline.making_claims import MakingClaims
 from agents.pipeline.services import Services
 from agents.pipeline.task_groups import TaskGroup, TaskGroups
 from agents.using.usage import merge_usage
 from bus.messages import (
     DispatchRequest, Dispatched, ErrorInfo, MakeTool, RoleUsage, SolveRequest, ToolAnswer, ToolMade, UseTool)
+from store.store_errors import StoreUnavailableError, ToolStoreError
 
 
 class CoordinatorConfig(BaseModel):
@@ -58,6 +61,9 @@ class Coordinator:
         # its decision holds until the tool is quarantined.
         self._task_routes: dict[str, Dispatched] = {}
         self._health: Counter[tuple[str, str, bool]] = Counter()  # one writer: the driver
+        self._claims: MakingClaims | None = None  # opened on the first making
+        # A store that cannot be written (locked, disk full) stops the run: it resumes once fixed.
+        self.stopped: StoreUnavailableError | None = None
 
     async def answer(self, req) -> ToolAnswer:
         """Answer one ToolRequest; failures become an error answer for that request alone."""
@@ -66,6 +72,8 @@ class Coordinator:
         try:
             answer = await self._route(req)
         except Exception as exc:  # an agent or the runtime failed: this request gets the error
+            if isinstance(exc, StoreUnavailableError):
+                self.stopped = self.stopped or exc
             answer = _error(req, "internal", f"{type(exc).__name__}: {exc}"[:500])
         finally:
             self._unsettled -= 1
@@ -151,6 +159,26 @@ class Coordinator:
         task.add_done_callback(self._making.discard)
 
     async def _make(self, group: TaskGroup) -> None:
+        """Make the group's tool under this run's lease on its kind; whatever happens, settle the group."""
+        try:
+            self._claims = self._claims or MakingClaims(self.services.store)
+            claim = await self._claims.claim(group.key)
+            if claim.held:
+                try:
+                    await self._make_held(group)
+                finally:
+                    with contextlib.suppress(ToolStoreError):  # an expiring lease frees the kind anyway
+                        self._claims.release(group.key)
+            else:  # another run made (or failed to make) this kind meanwhile
+                group.finish(claim.tool, claim.failure)
+        except StoreUnavailableError as exc:
+            self.stopped = self.stopped or exc
+            group.finish(None, f"the store is unavailable: {exc}")
+        except Exception as exc:  # noqa: BLE001 - waiting requests must never hang on a lost group
+            group.finish(None, f"making failed: {type(exc).__name__}: {exc}"[:500])
+        await self._notify()
+
+    async def _make_held(self, group: TaskGroup) -> None:
         group.attempts += 1
         k = min(self.config.train_examples, max(1, len(group.examples) // 2))
         # Retrieval missed these requests, but a stored tool may still do the job (another
@@ -172,6 +200,10 @@ class Coordinator:
                                "tokens": made.prompt_tokens + made.completion_tokens,
                                "cost_usd": made.cost_usd + sum(u.cost_usd for u in made.verify_usage),
                                "reason": made.reason, "tool": made.tool})
+        self._store_outcome(group, made)
+
+    def _store_outcome(self, group: TaskGroup, made: ToolMade) -> None:
+        """Record the maker's result in the store (before its requests see it), then settle the group."""
         if made.ok and made.tool is not None:
             if made.reused:  # later runs route this label to the tool directly
                 self.services.store.alias_task(group.key, made.tool.tool_id)
@@ -184,7 +216,6 @@ class Coordinator:
             if made.samples:
                 self.services.store.record_making_failure(group.key, made.reason)
             group.finish(None, made.reason)
-        await self._notify()
 
     async def close_input(self) -> None:
         """No more requests will come: groups still collecting settle once nothing is in flight."""
@@ -218,9 +249,12 @@ class Coordinator:
             self.flush_health()
 
     def flush_health(self) -> None:
-        """Write tool uses and failures to the store in one transaction."""
+        """Write tool uses and failures to the store in one transaction (statistics: a failure is reported, not fatal)."""
         if self._health:
-            self.services.store.record_uses([(t, v, ok, n) for (t, v, ok), n in self._health.items()])
+            try:
+                self.services.store.record_uses([(t, v, ok, n) for (t, v, ok), n in self._health.items()])
+            except ToolStoreError as exc:
+                self.on_event("store_error", {"task": "tool health", "error": str(exc)})
             self._health.clear()
 
     async def _use(self, req, tool_id: str, version: str, confidence: float,

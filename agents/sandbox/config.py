@@ -24,7 +24,7 @@ class SandboxConfig(BaseModel):
     cpu_s: int = Field(60, ge=1, le=86400, description="CPU seconds a worker may use over its whole life (RLIMIT_CPU).")
     file_size_bytes: int = Field(1 << 20, ge=0, description="Largest file a worker may write (RLIMIT_FSIZE).")
     max_calls_per_worker: int = Field(200_000, ge=1, description="Recycle a worker after this many calls.")
-    max_tools_per_worker: int = Field(256, ge=1, description="Recycle a worker after it has compiled this many distinct tools.")
+    max_idle_workers: int = Field(8, ge=0, le=1024, description="Idle workers kept warm for the tools they serve (each serves one tool version); the least recently used go first.")
     recycle_on_tool_error: bool = Field(False, description="Also recycle after an ordinary exception raised by a tool (always done for timeout, memory, forbidden, crashes).")
     max_value_bytes: int = Field(4 << 20, ge=1024, description="Largest packed return value of one call; larger ones are invalid_output.")
     max_frame_bytes: int = Field(64 << 20, ge=4096, description="Largest protocol frame the host accepts from a worker before killing it (keep it above 2 x max_value_bytes).")

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import os
 import re
 
@@ -13,10 +12,11 @@ from agents.sandbox.config import INSECURE_ENV, SandboxConfig
 from agents.sandbox.layers import CORE_LAYERS
 from agents.sandbox.results import (ERROR_KINDS, CallResult, ForbiddenCode, SandboxClosedError,
                                     SandboxInsecureError, WorkerStartError)
+from agents.sandbox.frame_codec import collector_paused
+from agents.sandbox.worker_assignment import WorkerAssignment
 from agents.sandbox.worker_handle import OnCallback, WorkerHandle
 from agents.sandbox.worker_process import make_jail_dir
 
-log = logging.getLogger(__name__)
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _RECYCLE_KINDS = frozenset({"timeout", "memory", "forbidden"})
 # Batches of at least twice this many calls are split into chunks of at least this size.
@@ -29,15 +29,12 @@ class Sandbox:
     def __init__(self, config: SandboxConfig | None = None) -> None:
         self.config = config or SandboxConfig()
         self.layers: dict[str, bool] = {}
-        self._idle: asyncio.Queue[WorkerHandle] | None = None
+        self._workers: WorkerAssignment | None = None
         self._slots: asyncio.Semaphore | None = None
         self._start_lock: asyncio.Lock | None = None
         self._started = False
         self._closed = False
         self._jail_dir: str | None = None
-        self._spawning: set[asyncio.Task] = set()
-        self._busy: set[WorkerHandle] = set()
-        self._last_spawn_error: Exception | None = None
         self._checked: dict[str, str] = {}  # code that passed the checks -> its content hash
 
     async def __aenter__(self) -> "Sandbox":
@@ -58,7 +55,6 @@ class Sandbox:
         async with self._start_lock:
             if self._started:
                 return
-            self._idle = asyncio.Queue()
             self._slots = asyncio.Semaphore(self.config.workers)
             self._jail_dir = make_jail_dir()
             count = self.config.workers + self.config.spares
@@ -80,20 +76,16 @@ class Sandbox:
                 raise SandboxInsecureError(
                     f"sandbox layers unavailable: {', '.join(missing)}. Run as root on Linux with libseccomp, "
                     f"or accept weaker isolation with SandboxConfig(allow_insecure=True) or {INSECURE_ENV}=1")
+            self._workers = WorkerAssignment(self.config, self._jail_dir)
             for worker in live:
-                self._idle.put_nowait(worker)
+                self._workers.add_clean(worker)
             self._started = True
 
     async def close(self) -> None:
         """Kill every worker and remove the jail directory."""
         self._closed = True
-        for task in list(self._spawning):
-            task.cancel()
-        workers = list(self._busy)
-        while self._idle is not None and not self._idle.empty():
-            workers.append(self._idle.get_nowait())
-        for worker in workers:
-            await worker.retire()
+        if self._workers is not None:
+            await self._workers.close()
         self._remove_jail()
 
     def _remove_jail(self) -> None:
@@ -131,13 +123,14 @@ class Sandbox:
         await self.start()
         results: list[CallResult | None] = [None] * len(arg_lists)
         runnable = []
-        for index, args in enumerate(arg_lists):
-            if isinstance(args, tuple):
-                args = list(args)
-            if not isinstance(args, list):
-                results[index] = CallResult.failure("rejected", f"arguments must be a list, got {type(args).__name__}")
-            else:
-                runnable.append((index, args))
+        with collector_paused():
+            for index, args in enumerate(arg_lists):
+                if isinstance(args, tuple):
+                    args = list(args)
+                if not isinstance(args, list):
+                    results[index] = CallResult.failure("rejected", f"arguments must be a list, got {type(args).__name__}")
+                else:
+                    runnable.append((index, args))
         timeout_s = max(0.001, float(timeout_s))
         await self._run_split(key, code, entry, runnable, results, timeout_s, on_callback)
         return results  # type: ignore[return-value]
@@ -173,14 +166,14 @@ class Sandbox:
         while pending:
             if self._closed:
                 raise SandboxClosedError("the Sandbox was closed while calls were running")
-            worker = await self._acquire()
+            worker = await self._acquire(key)
             try:
                 frame, pending = self._encode_run(key, code, entry, pending, results,
-                                                  send_code=key not in worker.loaded)
+                                                  send_code=not worker.has_code)
                 if not pending:
                     await self._release(worker, recycle=False)
                     return
-                worker.loaded.add(key)
+                worker.has_code = True
                 outcome = await worker.run_batch(frame, len(pending), timeout_s, on_callback,
                                                  self.config.max_frame_bytes)
             except BaseException:
@@ -188,13 +181,14 @@ class Sandbox:
                 raise
             recycle = outcome.failure is not None
             failed = False
-            for (index, _), item in zip(pending, outcome.items):
-                # Hot path of batches: successes are decoded inline, everything else by _decode_item.
-                if type(item) is list and len(item) == 2 and item[0] == 0:
-                    results[index] = CallResult(True, item[1], None, "")
-                else:
-                    results[index] = _decode_item(item)
-                    failed = True
+            with collector_paused():
+                for (index, _), item in zip(pending, outcome.items):
+                    # Hot path of batches: successes are decoded inline, everything else by _decode_item.
+                    if type(item) is list and len(item) == 2 and item[0] == 0:
+                        results[index] = CallResult(True, item[1], None, "")
+                    else:
+                        results[index] = _decode_item(item)
+                        failed = True
             if failed:
                 recycle = recycle or any(self._needs_recycle(results[i]) for i, _ in pending[:len(outcome.items)])
             await self._release(worker, recycle=recycle)
@@ -234,61 +228,26 @@ class Sandbox:
                 return b"", good
             return self._encode_run(key, code, entry, good, results, send_code)
 
-    async def _acquire(self) -> WorkerHandle:
-        """Wait for a call slot and a warm worker."""
-        assert self._slots is not None and self._idle is not None
+    @property
+    def _spawning(self) -> set[asyncio.Task]:
+        """Workers being started in the background (the benchmark times their replacement)."""
+        return self._workers.spawning if self._workers is not None else set()
+
+    async def _acquire(self, key: str) -> WorkerHandle:
+        """Wait for a call slot and a worker that serves only tool `key`."""
+        assert self._slots is not None and self._workers is not None
         await self._slots.acquire()
         try:
-            if self._idle.empty():
-                worker = await asyncio.wait_for(self._idle.get(), self.config.start_timeout_s * 3)
-            else:
-                worker = self._idle.get_nowait()
-        except BaseException as exc:
+            return await self._workers.acquire(key)
+        except BaseException:
             self._slots.release()
-            if isinstance(exc, asyncio.TimeoutError):
-                raise WorkerStartError(f"no sandbox worker became available: {self._last_spawn_error!r}") from None
             raise
-        self._busy.add(worker)
-        return worker
 
     async def _release(self, worker: WorkerHandle, recycle: bool) -> None:
-        """Return a worker to the pool, or retire it and start a replacement."""
-        assert self._slots is not None and self._idle is not None
-        self._busy.discard(worker)
+        """Give the worker back to its tool, or retire it."""
+        assert self._slots is not None and self._workers is not None
         self._slots.release()
-        worn_out = (worker.calls >= self.config.max_calls_per_worker or
-                    len(worker.loaded) >= self.config.max_tools_per_worker)
-        if recycle or worn_out or worker.dead or self._closed:
-            self._spawn_replacement()
-            await worker.retire()
-        else:
-            self._idle.put_nowait(worker)
-
-    def _spawn_replacement(self) -> None:
-        """Start one worker in the background and add it to the idle queue when ready."""
-        if self._closed:
-            return
-        task = asyncio.get_running_loop().create_task(self._spawn_one())
-        self._spawning.add(task)
-        task.add_done_callback(self._spawning.discard)
-
-    async def _spawn_one(self) -> None:
-        """Launch a worker, retrying a few times if the machine is momentarily short of resources."""
-        for attempt in range(5):
-            try:
-                if self._jail_dir is None:
-                    return
-                worker = await WorkerHandle.start(self.config, self._jail_dir)
-            except WorkerStartError as exc:
-                self._last_spawn_error = exc
-                log.warning("sandbox worker failed to start (attempt %d): %s", attempt + 1, exc)
-                await asyncio.sleep(0.2 * (attempt + 1))
-                continue
-            if self._closed:
-                await worker.retire()
-            else:
-                self._idle.put_nowait(worker)  # type: ignore[union-attr]
-            return
+        await self._workers.release(worker, recycle)
 
 
 def _decode_item(item) -> CallResult:

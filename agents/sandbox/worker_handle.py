@@ -12,6 +12,7 @@ import msgpack
 
 from agents.sandbox.config import SandboxConfig
 from agents.sandbox.results import WorkerStartError
+from agents.sandbox.frame_codec import collector_paused
 from agents.sandbox.worker_process import LaunchedWorker, launch
 
 OnCallback = Callable[[dict], Awaitable[dict]]
@@ -47,7 +48,8 @@ class WorkerHandle:
         self.reader = reader
         self.writer = writer
         self.reader_transport = reader_transport
-        self.loaded: set[str] = set()
+        self.tool: str | None = None  # the only tool version this worker ever runs
+        self.has_code = False  # whether that tool's code was sent
         self.calls = 0
         self.dead = False
         self.layers: dict[str, bool] = {}
@@ -65,7 +67,7 @@ class WorkerHandle:
         launched = launch(config, jail_dir)
         try:
             loop = asyncio.get_running_loop()
-            reader = asyncio.StreamReader(limit=1 << 16)
+            reader = asyncio.StreamReader(limit=1 << 20)
             read_file = os.fdopen(launched.from_worker, "rb", buffering=0)
             write_file = os.fdopen(launched.to_worker, "wb", buffering=0)
             launched.from_worker = launched.to_worker = -1  # now owned by the transports
@@ -99,7 +101,8 @@ class WorkerHandle:
             raise ProtocolViolation(f"frame of {size} bytes exceeds the {max_frame}-byte limit")
         body = await self.reader.readexactly(size)
         try:
-            frame = msgpack.unpackb(body, raw=False, strict_map_key=False)
+            with collector_paused():
+                frame = msgpack.unpackb(body, raw=False, strict_map_key=False)
         except Exception as exc:  # any decoding failure means garbage on the pipe
             raise ProtocolViolation(f"undecodable frame ({type(exc).__name__})") from exc
         if not isinstance(frame, list) or not frame or not isinstance(frame[0], str):

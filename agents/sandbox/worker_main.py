@@ -24,6 +24,7 @@ def _bootstrap_imports(settings):
         import pyseccomp
     except (ImportError, OSError):
         pyseccomp = None
+    import frame_codec
     import isolation
     import policy
     import worker_guards
@@ -33,21 +34,24 @@ def _bootstrap_imports(settings):
         except ImportError:
             pass
     del sys.path[:len(added)]
-    return msgpack, pyseccomp, isolation, worker_guards
+    return msgpack, pyseccomp, isolation, worker_guards, frame_codec
 
 
 class Channel:
     """Frames on the protocol pipe: 4-byte big-endian length, then one msgpack value."""
 
-    def __init__(self, msgpack, rfd, wfd):
+    def __init__(self, msgpack, codec, rfd, wfd):
         self.rfd, self.wfd = rfd, wfd
         self.unpackb = msgpack.unpackb
+        self.collector_paused = codec.collector_paused
         self.packb = msgpack.packb
 
     def read(self):
         """Block for the next frame from the host; EOF ends the worker."""
         size = int.from_bytes(self._exact(4), "big")
-        return self.unpackb(self._exact(size), raw=False)
+        body = self._exact(size)
+        with self.collector_paused():
+            return self.unpackb(body, raw=False)
 
     def _exact(self, n):
         """Read exactly n bytes."""
@@ -71,20 +75,12 @@ class Channel:
         self.write_raw(self.packb(value))
 
 
-def _array_header(n):
-    """msgpack array header for n items (the results list is assembled from pre-packed items)."""
-    if n < 16:
-        return bytes([0x90 | n])
-    if n < 65536:
-        return b"\xdc" + n.to_bytes(2, "big")
-    return b"\xdd" + n.to_bytes(4, "big")
-
-
 class Worker:
     """The serving loop: load tools by hash, run batches of calls, answer with per-call results."""
 
-    def __init__(self, msgpack, guards, channel, progress, settings):
+    def __init__(self, msgpack, guards, codec, channel, progress, settings):
         self.guards, self.channel, self.progress = guards, channel, progress
+        self.array_header = codec.array_header
         self.packer = msgpack.Packer(use_bin_type=True)
         self.max_value = settings["max_value_bytes"]
         # Keep every frame well under the host's frame limit, which it enforces by killing the worker.
@@ -169,6 +165,8 @@ class Worker:
     def run(self, key, code, entry, arg_lists):
         """Run one batch; results stream back in 'part' frames and end with a 'done' frame."""
         if key not in self.tools:
+            if self.tools:  # one tool per worker: the host never mixes tools in a process
+                return self.finish([self.packb([ERROR_CODES["rejected"], "internal: this worker serves another tool"])] * len(arg_lists))
             if code is None:
                 return self.finish([self.packb([ERROR_CODES["rejected"], "internal: tool not loaded"])] * len(arg_lists))
             self.load(key, code)
@@ -192,14 +190,14 @@ class Worker:
             out.append(item)
             size += len(item)
             if started - last_flush > FLUSH_EVERY_S or size > self.flush_bytes:
-                self.channel.write_raw(b"\x92\xa4part" + _array_header(len(out)) + b"".join(out))
+                self.channel.write_raw(b"\x92\xa4part" + self.array_header(len(out)) + b"".join(out))
                 out, last_flush, size = [], started, 0
         self.finish(out)
 
     def finish(self, out):
         """Send the last results of the batch."""
         self.progress(-2)
-        self.channel.write_raw(b"\x92\xa4done" + _array_header(len(out)) + b"".join(out))
+        self.channel.write_raw(b"\x92\xa4done" + self.array_header(len(out)) + b"".join(out))
 
     def serve(self):
         """Answer frames until the host says exit or closes the pipe."""
@@ -215,7 +213,7 @@ class Worker:
 def main():
     """Set up isolation, say hello with the active layers, serve."""
     settings = json.loads(sys.argv[1])
-    msgpack, pyseccomp, isolation, guards = _bootstrap_imports(settings)
+    msgpack, pyseccomp, isolation, guards, codec = _bootstrap_imports(settings)
     shared = mmap.mmap(settings["progress_fd"], PROGRESS.size)
     os.close(settings["progress_fd"])
     # Move the protocol pipe to unpredictable high descriptors, out of the tool's way.
@@ -225,7 +223,7 @@ def main():
     os.dup2(settings["wfd"], wfd)
     os.close(settings["rfd"])
     os.close(settings["wfd"])
-    channel = Channel(msgpack, rfd, wfd)
+    channel = Channel(msgpack, codec, rfd, wfd)
     try:
         layers = isolation.isolate(settings, settings["jail"], pyseccomp)
     except BaseException as exc:
@@ -237,7 +235,7 @@ def main():
         """Publish the running call's index and start time for the host's deadline check."""
         _pack(shared, 0, index, started or _clock())
 
-    worker = Worker(msgpack, guards, channel, progress, settings)
+    worker = Worker(msgpack, guards, codec, channel, progress, settings)
     channel.write(["hello", layers, os.getpid()])
     try:
         worker.serve()

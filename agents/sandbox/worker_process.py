@@ -1,6 +1,7 @@
 """Host side: launch one worker process with its pipes, progress page and jail directory."""
 from __future__ import annotations
 
+import fcntl
 import json
 import mmap
 import os
@@ -18,6 +19,8 @@ from agents.sandbox.config import SandboxConfig
 
 WORKER_MAIN = Path(__file__).with_name("worker_main.py")
 PROGRESS = struct.Struct("<qd")  # same layout as in worker_main.py
+F_SETPIPE_SZ = getattr(fcntl, "F_SETPIPE_SZ", 1031)
+PIPE_BYTES = 1 << 20
 
 
 def _module_dirs() -> list[str]:
@@ -59,7 +62,11 @@ class LaunchedWorker:
         PROGRESS.pack_into(self.progress, 0, index, started)
 
     def kill(self) -> None:
-        """SIGKILL the worker's whole process group."""
+        """SIGKILL the worker's whole process group, unless the worker was already reaped."""
+        # Once reaped, its pid (and group id) can belong to another process: with pid_max at
+        # 32768 and a new worker per tool, a stale killpg here would kill another tool's worker.
+        if self.proc.poll() is not None:
+            return
         try:
             os.killpg(self.proc.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
@@ -78,10 +85,20 @@ class LaunchedWorker:
             pass
 
 
+def _widen_pipe(fd: int) -> None:
+    """Grow a pipe's buffer to 1 MiB when allowed: a batch frame then crosses in a few wake-ups, not dozens."""
+    try:
+        fcntl.fcntl(fd, F_SETPIPE_SZ, PIPE_BYTES)
+    except OSError:
+        pass  # above /proc/sys/fs/pipe-max-size for this user: the default 64 KiB still works
+
+
 def launch(config: SandboxConfig, jail_dir: str) -> LaunchedWorker:
     """Start `python -I -S worker_main.py` in its own session with an empty environment."""
     to_r, to_w = os.pipe()
     from_r, from_w = os.pipe()
+    for fd in (to_w, from_w):
+        _widen_pipe(fd)
     progress_fd = os.memfd_create("latm-progress", 0)
     os.ftruncate(progress_fd, PROGRESS.size)
     page = mmap.mmap(progress_fd, PROGRESS.size)
