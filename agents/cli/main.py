@@ -14,6 +14,7 @@ COMMAND_MODULES = [
     "agents.cli.bench_cmd",
     "agents.cli.tools_cmd",
     "agents.cli.stream_cmd",
+    "agents.cli.explore_cmd",
 ]
 
 

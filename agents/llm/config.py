@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from agents.llm.errors import LLMConfigError
 from agents.llm.prices import PriceTable
 
-ROLES = ("maker", "solver", "dispatcher", "user", "lmulator", "explorer")
+ROLES = ("maker", "solver", "dispatcher", "user", "lmulator", "explorer", "simulator")
 
 # Environment suffix -> RoleConfig field, e.g. LATM_MAKER_BASE_URL -> base_url.
 ENV_FIELDS = {
