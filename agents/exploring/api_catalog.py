@@ -29,6 +29,8 @@ def parameters_schema(required: list[dict], optional: list[dict]) -> dict:
             prop["type"] = kind
         if param.get("description"):
             prop["description"] = str(param["description"])[:300]
+        if param.get("default") not in (None, ""):
+            prop["default"] = param["default"]
         props[str(param["name"])] = prop
     return {"type": "object", "properties": props, "required": [str(p["name"]) for p in required],
             "additionalProperties": False}
@@ -44,10 +46,12 @@ def api_from_description(name: str, raw: str | dict) -> ApiSpec:
             data = None
     if isinstance(data, dict):
         schema = parameters_schema(data.get("required_parameters") or [], data.get("optional_parameters") or [])
-        text = raw if isinstance(raw, str) else json.dumps(raw, ensure_ascii=False)
-        return ApiSpec(name=name, description=text, parameters=schema, endpoint=data.get("endpoint"))
-    text = str(raw)
-    props = {arg: {"type": _TYPES.get(kind.upper(), "string")} for arg, kind in _PROSE_ARG.findall(text)}
+        # The parameter lists become the schema; the prose keeps what the API and its parent service do.
+        parent = data.get("parent_tool_description") or ""
+        text = " ".join(f"{data.get('description') or ''} {f'(Part of: {parent})' if parent else ''}".split())
+        return ApiSpec(name=name, description=text or name, parameters=schema, endpoint=data.get("endpoint"))
+    text = str(raw).split(". Your input should be")[0].split(" The Action to trigger")[0].strip()
+    props = {arg: {"type": _TYPES.get(kind.upper(), "string")} for arg, kind in _PROSE_ARG.findall(str(raw))}
     return ApiSpec(name=name, description=text, parameters={
         "type": "object", "properties": props, "required": list(props), "additionalProperties": False})
 

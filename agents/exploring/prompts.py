@@ -5,6 +5,7 @@ import json
 
 from pydantic import BaseModel, Field
 
+from agents.using.tool_calls import render_arguments
 from store.api_spec import ApiSpec
 from store.explorer_memory import Trial
 
@@ -25,8 +26,7 @@ class Reflection(BaseModel):
 
 
 def _tool_text(api: ApiSpec) -> str:
-    return (f"Tool {api.name}:\n{api.description[:1500]}\n"
-            f"Arguments (JSON schema): {json.dumps(api.parameters, ensure_ascii=False)[:1500]}")
+    return f"Tool {api.name}:\n{api.description[:1500]}\n{render_arguments(api.parameters)}"
 
 
 def _memory_lines(trials: list[Trial]) -> str:

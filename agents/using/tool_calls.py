@@ -46,12 +46,25 @@ def render_demos(demos: Sequence[ToolDemo], single: bool, budget_chars: int) -> 
     return "Examples of correct calls:\n" + "\n".join(lines) + "\n" if lines else ""
 
 
+def render_arguments(parameters: dict) -> str:
+    """The arguments schema as one short line per parameter (small models copy raw JSON schemas)."""
+    props = parameters.get("properties") or {}
+    if not props:
+        return "Arguments: none (use {})"
+    required = set(parameters.get("required") or [])
+    lines = [f"- {name} ({prop.get('type', 'any')}{', required' if name in required else ''}"
+             + (f", default {json.dumps(prop['default'])}" if "default" in prop else "") + ")"
+             + (f": {_clip(prop['description'], 100)}" if prop.get("description") else "")
+             for name, prop in props.items()]
+    return "Arguments:\n" + "\n".join(lines)
+
+
 def call_messages(question: str, candidates: Sequence[ApiSpec], demos: Sequence[ToolDemo] = (),
-                  demo_chars: int = 1500) -> list[dict]:
+                  demo_chars: int = 1500, description_chars: int = 1500) -> list[dict]:
     """The prompt that turns a request into one call of one of the candidate tools."""
     single = len(candidates) == 1
-    tools = "\n\n".join(f"Tool {c.name}:\n{c.description}\nArguments (JSON schema): "
-                        f"{json.dumps(c.parameters, ensure_ascii=False)}" for c in candidates)
+    tools = "\n\n".join(f"Tool {c.name}:\n{c.description[:description_chars]}\n{render_arguments(c.parameters)}"
+                        for c in candidates)
     ask = (f"Give the arguments of {candidates[0].name} for this question as a JSON object mapping "
            "parameter names to values." if single else
            'Pick the tool for this question and answer {"tool": name, "arguments": {...}}.')
@@ -77,12 +90,13 @@ def parse_call(value: Any, candidates: Sequence[ApiSpec]) -> ToolCall:
 
 async def extract_call(llm: LLMClient, role: str, question: str, candidates: Sequence[ApiSpec],
                        demos: Sequence[ToolDemo] = (), feedback: Sequence[tuple[ToolCall, str]] = (),
-                       demo_chars: int = 1500, max_repairs: int = 2) -> tuple[ToolCall, CallRecord]:
+                       demo_chars: int = 1500, max_repairs: int = 2,
+                       description_chars: int = 1500) -> tuple[ToolCall, CallRecord]:
     """Ask `role` for one call; earlier (call, observation) pairs become corrective turns."""
     if not candidates:
         raise ArgumentError("no candidate tools to call")
     single = len(candidates) == 1
-    messages = call_messages(question, candidates, demos, demo_chars)
+    messages = call_messages(question, candidates, demos, demo_chars, description_chars)
     for call, observation in feedback:
         messages += [{"role": "assistant", "content": render_call(call, single)},
                      {"role": "user", "content": f"Result: {_clip(observation, 400)}\nThat call did not "

@@ -101,3 +101,13 @@ def test_parse_call_checks_the_tool_name():
         parse_call({"tool": "nope", "arguments": {}}, [ADD_DATE, other])
     with pytest.raises(ArgumentError):
         parse_call(["not", "an", "object"], [ADD_DATE])
+
+
+def test_call_scoring_normalises_types_and_whitespace():
+    from agents.exploring.call_scoring import gold_arguments, score_call
+    gold = gold_arguments('{\n  "length": "15", "name": "New  York ", "n": 2.0}')
+    same = ToolCall(name="api", arguments={"length": 15, "name": "new york", "n": 2})
+    assert score_call(same, "api", gold) == {"wellformed": True, "api_match": True, "correct": True}
+    assert score_call(ToolCall(name="api", arguments={"length": 15}), "api", gold)["correct"] is False
+    assert score_call(ToolCall(name="other", arguments={}), "api", {})["api_match"] is False
+    assert score_call(None, "api", {}) == {"wellformed": False, "api_match": False, "correct": False}
