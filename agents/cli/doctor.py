@@ -36,43 +36,57 @@ def run(args: argparse.Namespace) -> int:
 def diagnose(config_path: str | None = None, timeout_s: float = 60.0) -> dict:
     """Check config, embedded model, each role's endpoint and the sandbox; return a report."""
     problems: list[str] = []
-    report: dict[str, Any] = {"ok": False, "roles": {}, "embedded": None, "sandbox": None,
+    report: dict[str, Any] = {"ok": False, "roles": {}, "embedded": {}, "sandbox": None,
                               "problems": problems}
     try:
         config = LLMConfig.load(config_path)
     except LLMError as exc:
         problems.append(str(exc))
         return report
-    unconfigured = config.unconfigured_roles()
-    if unconfigured:
-        report["embedded"] = embedded_status(config, unconfigured, problems)
-        if report["embedded"].get("base_url"):
-            from agents.llm.embedded import configure_with_embedded
-            config = configure_with_embedded(config)
+    report["embedded"] = embedded_status(config, problems)
+    for name, status in report["embedded"].items():
+        for role in status["roles"]:
+            if status.get("base_url"):  # a model that did not start leaves its roles failing
+                config = config.with_role(role, base_url=status["base_url"], model=name,
+                                          embedded=True, embedded_model=name,
+                                          api_key_env="LATM_EMBEDDED_NO_KEY")
     # Fail fast on doctor: one attempt with the doctor's timeout, no retries.
     config = config.with_all_roles(max_retries=0)
     config = config.model_copy(update={"roles": {
         r: c.model_copy(update={"timeout_s": min(c.timeout_s, timeout_s)})
         for r, c in config.roles.items()}})
     report["roles"] = asyncio.run(check_roles(config, problems))
+    for entry in report["roles"].values():
+        served = report["embedded"].get(entry["embedded_model"] or "", {})
+        entry["gguf"] = served.get("gguf")
     report["sandbox"] = sandbox_status()
     report["ok"] = not problems
     return report
 
 
-def embedded_status(config: LLMConfig, roles: list[str], problems: list[str]) -> dict:
-    """Find the weights and start (or reuse) the embedded server for the unconfigured roles."""
-    from agents.llm.embedded import EMBEDDED_MODEL_NAME, EmbeddedModel, find_gguf
-    status: dict[str, Any] = {"roles": roles, "model": EMBEDDED_MODEL_NAME}
-    try:
-        status["gguf"] = str(find_gguf())
-        started = time.perf_counter()
-        status["base_url"] = EmbeddedModel.shared().ensure_started()
-        status["start_s"] = round(time.perf_counter() - started, 2)
-    except LLMError as exc:
-        problems.append(f"embedded model (serves {', '.join(roles)}): {exc}")
-        status["error"] = str(exc)
-    return status
+def embedded_status(config: LLMConfig, problems: list[str]) -> dict:
+    """Per embedded model the unconfigured roles need: its file and its (re)used server."""
+    from agents.llm.embedded import EmbeddedModel
+    from agents.llm.model_assembly import gguf_path
+    by_model: dict[str, list[str]] = {}
+    for role in config.unconfigured_roles():
+        by_model.setdefault(config.embedded_model_for(role), []).append(role)
+    report: dict[str, dict] = {}
+    for name, roles in by_model.items():
+        status: dict[str, Any] = {"roles": roles}
+        report[name] = status
+        try:
+            server = EmbeddedModel.shared(name)
+            status["gguf"] = str(gguf_path(server.spec))
+            started = time.perf_counter()
+            status["base_url"] = server.ensure_started()
+            status["start_s"] = round(time.perf_counter() - started, 2)
+            status["n_ctx"] = server.n_ctx
+            status["threads"] = server.settings.n_threads
+        except LLMError as exc:
+            problems.append(f"embedded model {name} (serves {', '.join(roles)}): {exc}")
+            status["error"] = str(exc)
+    return report
 
 
 async def check_roles(config: LLMConfig, problems: list[str]) -> dict:
@@ -87,8 +101,11 @@ async def check_roles(config: LLMConfig, problems: list[str]) -> dict:
     await client.aclose()
     roles: dict[str, dict] = {}
     for role, cfg in config.roles.items():
+        local = cfg.embedded or not cfg.base_url
         roles[role] = {"endpoint": cfg.base_url, "model": cfg.model or "(first listed)",
-                       "embedded": cfg.embedded, "api_key_env": cfg.api_key_env,
+                       "embedded": cfg.embedded,
+                       "embedded_model": config.embedded_model_for(role) if local else None,
+                       "api_key_env": cfg.api_key_env,
                        "concurrency": cfg.concurrency,
                        **by_key[(cfg.base_url, cfg.model, cfg.api_key_env)]}
         if not roles[role]["ok"]:
@@ -122,17 +139,18 @@ def sandbox_status() -> dict:
 def render(report: dict) -> str:
     """The human-readable form of a report."""
     lines = ["latm doctor", ""]
-    emb = report.get("embedded")
-    if emb:
+    for name, emb in report.get("embedded", {}).items():
         where = emb.get("base_url") or "NOT RUNNING"
-        lines.append(f"embedded model: {emb['model']} at {where} (serves {', '.join(emb['roles'])})")
+        lines.append(f"embedded model {name} at {where} (serves {', '.join(emb['roles'])})")
         if emb.get("gguf"):
-            lines.append(f"  weights: {emb['gguf']}")
-    lines.append(f"{'role':<11}{'endpoint':<40}{'model':<26}status")
+            lines.append(f"  file: {emb['gguf']}  n_ctx {emb.get('n_ctx')}, "
+                         f"{emb.get('threads')} thread(s)")
+    lines.append(f"{'role':<11}{'endpoint':<40}{'model':<30}status")
     for role, entry in report["roles"].items():
         endpoint = (entry["endpoint"] or "-") + (" (embedded)" if entry["embedded"] else "")
+        model = entry["embedded_model"] or entry["model"]
         status = f"ok {entry['latency_s']:.2f}s" if entry["ok"] else "FAILED"
-        lines.append(f"{role:<11}{endpoint:<40}{entry['model']:<26}{status}")
+        lines.append(f"{role:<11}{endpoint:<40}{model:<30}{status}")
     sandbox = report.get("sandbox")
     if sandbox is not None:
         if sandbox.get("available"):

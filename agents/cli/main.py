@@ -10,6 +10,7 @@ COMMAND_MODULES = [
     "agents.cli.run_cmd",
     "agents.cli.demo_cmd",
     "agents.cli.doctor",
+    "agents.cli.models_cmd",
     "agents.cli.solve",
     "agents.cli.bench_cmd",
     "agents.cli.tools_cmd",

@@ -45,8 +45,8 @@ class LLMClient:
         self._per_loop: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
         self._auto_models: dict[str, str] = {}
         self._structured_modes: dict[str, str] = {}
-        self._embedded = embedded
-        self._embedded_urls: dict[str, str] = {}  # configured (or "") -> live embedded URL
+        self._embedded = embedded  # embedded model name -> EmbeddedModel (tests, benchmarks)
+        self._embedded_urls: dict[str, str] = {}  # embedded model name -> live server URL
 
     # -- public API ------------------------------------------------------------------------
     async def chat(self, role: str, messages: list[dict], *, temperature: float | None = None,
@@ -164,7 +164,7 @@ class LLMClient:
 
     async def _resolve_url(self, role: str, cfg: RoleConfig, restart: bool = False
                            ) -> tuple[str, str]:
-        """(base_url, api_key) of a role; the embedded model serves unconfigured roles and is
+        """(base_url, api_key) of a role; an embedded model serves unconfigured roles and is
         (re)started after a connection error."""
         if cfg.base_url and not cfg.embedded:
             return cfg.base_url, os.environ.get(cfg.api_key_env) or NO_KEY
@@ -173,29 +173,26 @@ class LLMClient:
                 f"no endpoint for role {role!r}: set LATM_{role.upper()}_BASE_URL (or "
                 "OPENAI_BASE_URL), or leave auto_embedded on to use the embedded model",
                 role=role)
-        home = cfg.base_url or ""
-        if restart or home not in self._embedded_urls:
+        name = self.config.embedded_model_for(role)
+        if restart or name not in self._embedded_urls:
             if cfg.base_url and not restart:
-                self._embedded_urls[home] = cfg.base_url  # trust it until a connection fails
+                self._embedded_urls[name] = cfg.base_url  # trust it until a connection fails
             else:
-                self._embedded_urls[home] = await asyncio.to_thread(
-                    self.embedded_model().ensure_started)
-        return self._embedded_urls[home], NO_KEY
+                self._embedded_urls[name] = await asyncio.to_thread(
+                    self.embedded_server(name).ensure_started)
+        return self._embedded_urls[name], NO_KEY
 
-    def embedded_model(self):
-        """The EmbeddedModel this client (re)starts; the process-wide one unless given."""
-        if self._embedded is None:
-            from agents.llm.embedded import EmbeddedModel
-            self._embedded = EmbeddedModel.shared()
-        return self._embedded
+    def embedded_server(self, name: str):
+        """The EmbeddedModel of `name` this client (re)starts; the process-wide one unless given."""
+        from agents.llm.embedded import server_for
+        return server_for(name, self._embedded)
 
     async def _model_name(self, role: str, cfg: RoleConfig, url: str, key: str) -> str:
         """The configured model, else the first one the endpoint lists (cached per URL)."""
+        if cfg.embedded or not cfg.base_url:
+            return self.config.embedded_model_for(role)  # the alias its server answers to
         if cfg.model:
             return cfg.model
-        if cfg.embedded or not cfg.base_url:
-            from agents.llm.embedded import EMBEDDED_MODEL_NAME
-            return EMBEDDED_MODEL_NAME
         if url not in self._auto_models:
             import openai
             env = f"LATM_{role.upper()}"

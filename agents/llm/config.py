@@ -5,19 +5,21 @@ import os
 from pathlib import Path
 from typing import Any, Literal, Mapping
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from agents.llm.errors import LLMConfigError
+from agents.llm.model_catalog import CATALOG, DEFAULT_EMBEDDED_MODEL
 from agents.llm.prices import PriceTable
 
-ROLES = ("maker", "solver", "dispatcher", "user", "lmulator", "explorer", "simulator")
+# Every role has a default embedded model, so the roles are that table's keys.
+ROLES = tuple(DEFAULT_EMBEDDED_MODEL)
 
 # Environment suffix -> RoleConfig field, e.g. LATM_MAKER_BASE_URL -> base_url.
 ENV_FIELDS = {
     "BASE_URL": "base_url", "MODEL": "model", "API_KEY_ENV": "api_key_env",
     "TEMPERATURE": "temperature", "MAX_TOKENS": "max_tokens", "CONCURRENCY": "concurrency",
     "TIMEOUT_S": "timeout_s", "MAX_RETRIES": "max_retries", "BACKOFF_S": "backoff_s",
-    "STRUCTURED_MODE": "structured_mode",
+    "STRUCTURED_MODE": "structured_mode", "EMBEDDED_MODEL": "embedded_model",
 }
 
 StructuredMode = Literal["auto", "json_schema", "tools", "prompt"]
@@ -46,8 +48,20 @@ class RoleConfig(BaseModel):
     structured_mode: StructuredMode = Field(
         default="auto", description="how structured() asks for JSON: json_schema response_format, "
         "tool calling, prompt only, or auto (json_schema, falling back to prompt when refused)")
+    embedded_model: str | None = Field(
+        default=None, description="the catalog model that serves this role when it has no "
+        "base_url; None = the role's default (coder for maker/solver/lmulator/explorer, "
+        "SmolLM2-135M for user/dispatcher)")
     embedded: bool = Field(default=False, description="served by the embedded llama.cpp model "
                            "(set by configure_with_embedded, not by users)")
+
+    @field_validator("embedded_model")
+    @classmethod
+    def _known_model(cls, name: str | None) -> str | None:
+        """Only catalog models can be embedded."""
+        if name and name not in CATALOG:
+            raise ValueError(f"unknown embedded model {name!r}; known: {', '.join(CATALOG)}")
+        return name or None
 
 
 class LLMConfig(BaseModel):
@@ -71,6 +85,11 @@ class LLMConfig(BaseModel):
     def unconfigured_roles(self) -> list[str]:
         """Roles with no endpoint, i.e. the ones the embedded model must serve."""
         return [r for r, c in self.roles.items() if not c.base_url]
+
+    def embedded_model_for(self, role: str) -> str:
+        """The catalog model that serves `role` when it has no endpoint."""
+        return self.role(role).embedded_model or DEFAULT_EMBEDDED_MODEL.get(
+            role, DEFAULT_EMBEDDED_MODEL["maker"])
 
     def with_role(self, name: str, **changes: Any) -> "LLMConfig":
         """A copy with some fields of one role changed."""

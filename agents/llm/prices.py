@@ -3,8 +3,11 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from agents.llm.model_catalog import CATALOG
+
 # List prices in USD per million tokens when this table was written; override them in the
-# config file (`prices:`) when providers change theirs. Local models cost nothing.
+# config file (`prices:`) when providers change theirs. Embedded models cost what running them
+# here costs: the machine's hourly price over their measured throughput (model_catalog.py).
 DEFAULT_PRICES: dict[str, tuple[float, float]] = {
     "gpt-4o": (2.50, 10.00),
     "gpt-4o-mini": (0.15, 0.60),
@@ -15,7 +18,7 @@ DEFAULT_PRICES: dict[str, tuple[float, float]] = {
     "gpt-4": (30.00, 60.00),
     "gpt-3.5-turbo": (0.50, 1.50),
     "o3-mini": (1.10, 4.40),
-    "smollm2-135m-instruct": (0.0, 0.0),
+    **{name: model.price_per_million() for name, model in CATALOG.items()},
 }
 
 

@@ -19,7 +19,7 @@ def test_doctor_json_reports_every_role_and_pings_each_endpoint_once(llm_stub):
                     "--json")
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
-    assert report["ok"] and report["problems"] == [] and report["embedded"] is None
+    assert report["ok"] and report["problems"] == [] and report["embedded"] == {}
     assert set(report["roles"]) == {"maker", "solver", "dispatcher", "user", "lmulator",
                                     "explorer"}
     assert report["roles"]["maker"]["model"] == "gpt-4o"

@@ -1,4 +1,4 @@
-"""The embedded llama.cpp server with SmolLM2-135M: chat, structured output, reuse, restart."""
+"""An embedded llama.cpp server (SmolLM2-135M, the fastest): chat, structured output, reuse, restart."""
 from __future__ import annotations
 
 import pytest
@@ -6,10 +6,13 @@ from pydantic import BaseModel, Field
 
 from agents.llm.client import LLMClient
 from agents.llm.config import ROLES, LLMConfig
-from agents.llm.embedded import (EMBEDDED_MODEL_NAME, EmbeddedModel, EmbeddedSettings,
-                                 configure_with_embedded)
+from agents.llm.embedded import EmbeddedModel, EmbeddedSettings, configure_with_embedded
+from agents.llm.model_catalog import SMOLLM2
 
 pytestmark = pytest.mark.model
+
+# Every role on the small model: these tests are about the server's life, not the model.
+ALL_SMALL = {"LATM_DEFAULT_EMBEDDED_MODEL": SMOLLM2}
 
 
 class City(BaseModel):
@@ -19,7 +22,8 @@ class City(BaseModel):
 
 @pytest.fixture(scope="module")
 def embedded(tmp_path_factory):
-    model = EmbeddedModel(EmbeddedSettings(state_dir=str(tmp_path_factory.mktemp("embedded"))))
+    model = EmbeddedModel(SMOLLM2,
+                          EmbeddedSettings(state_dir=str(tmp_path_factory.mktemp("embedded"))))
     model.ensure_started()
     yield model
     model.stop()
@@ -27,13 +31,14 @@ def embedded(tmp_path_factory):
 
 @pytest.fixture
 def client(embedded):
-    config = configure_with_embedded(LLMConfig.load(env={}), embedded)
-    return LLMClient(config, embedded=embedded)
+    config = configure_with_embedded(LLMConfig.load(env=ALL_SMALL), {SMOLLM2: embedded})
+    return LLMClient(config, embedded={SMOLLM2: embedded})
 
 
 def test_unconfigured_roles_all_point_at_the_embedded_server(embedded):
-    config = configure_with_embedded(LLMConfig.load(env={"LATM_MAKER_BASE_URL": "http://x/v1"}),
-                                     embedded)
+    config = configure_with_embedded(
+        LLMConfig.load(env={**ALL_SMALL, "LATM_MAKER_BASE_URL": "http://x/v1"}),
+        {SMOLLM2: embedded})
     assert config.role("maker").base_url == "http://x/v1" and not config.role("maker").embedded
     assert {config.role(r).base_url for r in ROLES if r != "maker"} == {embedded.base_url}
 
@@ -43,7 +48,10 @@ async def test_chat_completion_records_usage(client):
                                max_tokens=12)
     assert isinstance(result.text, str) and result.text.strip()
     rec = result.record
-    assert rec.model == EMBEDDED_MODEL_NAME and rec.priced and rec.cost_usd == 0.0
+    # Priced by what running it here costs (catalog throughput), so never free.
+    assert rec.model == SMOLLM2 and rec.priced and rec.cost_usd > 0
+    assert rec.cost_usd == client.config.prices.cost(SMOLLM2, rec.prompt_tokens,
+                                                     rec.completion_tokens)[0]
     assert rec.prompt_tokens > 3 and 0 < rec.completion_tokens <= 12
     assert client.ledger.by_role()["user"].completion_tokens == rec.completion_tokens
 
@@ -62,7 +70,7 @@ def test_starting_twice_reuses_the_server(embedded):
     url, starts = embedded.base_url, embedded.starts
     assert embedded.ensure_started() == url and embedded.starts == starts
     # Another instance (e.g. another process) finds the live server through the state file.
-    other = EmbeddedModel(embedded.settings)
+    other = EmbeddedModel(SMOLLM2, embedded.settings)
     assert other.ensure_started() == url and other.starts == 0 and not other.owns_server()
 
 

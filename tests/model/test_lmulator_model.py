@@ -6,6 +6,7 @@ import pytest
 from agents.llm.client import LLMClient
 from agents.llm.config import LLMConfig
 from agents.llm.embedded import EmbeddedModel, EmbeddedSettings, configure_with_embedded
+from agents.llm.model_catalog import SMOLLM2
 from agents.lmulator import LMulator, LMulatorConfig
 from agents.sandbox import Sandbox
 from agents.solver import Solver
@@ -23,7 +24,7 @@ PROGRAM = ("words = ['apple', 'chair', 'banana']\n"
 @pytest.fixture(scope="module")
 def embedded(tmp_path_factory):
     """The embedded llama.cpp server for this module."""
-    model = EmbeddedModel(EmbeddedSettings(state_dir=str(tmp_path_factory.mktemp("coc"))))
+    model = EmbeddedModel(SMOLLM2, EmbeddedSettings(state_dir=str(tmp_path_factory.mktemp("coc"))))
     model.ensure_started()
     yield model
     model.stop()
@@ -32,7 +33,8 @@ def embedded(tmp_path_factory):
 @pytest.fixture
 async def parts(embedded):
     """(client, sandbox) wired to the embedded model."""
-    client = LLMClient(configure_with_embedded(LLMConfig.load(env={}), embedded))
+    client = LLMClient(configure_with_embedded(
+        LLMConfig.load(env={"LATM_DEFAULT_EMBEDDED_MODEL": SMOLLM2}), {SMOLLM2: embedded}))
     sandbox = Sandbox()
     await sandbox.start()
     yield client, sandbox

@@ -8,6 +8,7 @@ import pytest
 
 from agents.llm.config import LLMConfig
 from agents.llm.embedded import EmbeddedModel, EmbeddedSettings, configure_with_embedded
+from agents.llm.model_catalog import SMOLLM2
 from agents.making.maker import MakerConfig
 from agents.pipeline.config import PipelineConfig
 from agents.pipeline.ray_services import RayServices
@@ -18,8 +19,9 @@ pytestmark = pytest.mark.model
 
 
 async def test_small_run_completes_end_to_end(ray_session, tmp_path):
-    embedded = EmbeddedModel(EmbeddedSettings(state_dir=str(tmp_path / "embedded")))
-    llm_config = configure_with_embedded(LLMConfig.load(env={}), embedded)
+    embedded = EmbeddedModel(SMOLLM2, EmbeddedSettings(state_dir=str(tmp_path / "embedded")))
+    llm_config = configure_with_embedded(
+        LLMConfig.load(env={"LATM_DEFAULT_EMBEDDED_MODEL": SMOLLM2}), {SMOLLM2: embedded})
     rows = mixed_stream(8, seed=3, tasks=["word_sorting"])
     lines = [json.dumps(r) for r in rows]
     config = PipelineConfig(store_path=str(tmp_path / "tools.sqlite"), users=1,
@@ -48,8 +50,9 @@ async def test_core_shape_runs_on_the_embedded_model(tmp_path):
     from agents.tasks.bbh import paper_split
     from bus.messages import MakeTool
 
-    embedded = EmbeddedModel(EmbeddedSettings(state_dir=str(tmp_path / "embedded")))
-    llm_config = configure_with_embedded(LLMConfig.load(env={}), embedded)
+    embedded = EmbeddedModel(SMOLLM2, EmbeddedSettings(state_dir=str(tmp_path / "embedded")))
+    llm_config = configure_with_embedded(
+        LLMConfig.load(env={"LATM_DEFAULT_EMBEDDED_MODEL": SMOLLM2}), {SMOLLM2: embedded})
     split = paper_split("word_sorting")
     maker = Maker(llm_config, MakerConfig(samples_per_round=4, rounds=1, max_tokens=300, shapes=("core",)))
     try:
