@@ -174,7 +174,9 @@ async def main_async(args) -> None:
     print(f"exploring {len(apis)} APIs through the simulator: {args.explore_episodes} episode(s) x "
           f"{args.explore_trials} trial(s) per API; explorer={llm_config.role('explorer').model} "
           f"simulator={llm_config.role('simulator').model}", flush=True)
-    explored = await explore_all(apis, args.store, llm_config, args.explore_episodes, args.explore_trials)
+    # Short replies keep a small model from rambling to the role's default token limit.
+    explored = await explore_all(apis, args.store, llm_config.with_role("explorer", max_tokens=args.max_tokens),
+                                 args.explore_episodes, args.explore_trials)
     print(f"exploration: {explored['apis']} APIs, {explored['trials']} trials, {explored['successes']} successes, "
           f"{explored['demos']} demos kept, LLM calls {explored['calls']}, {explored['seconds']:.0f} s", flush=True)
     specs = []

@@ -84,11 +84,6 @@ class ToolDemos:
         rows = self.db.conn().execute("SELECT tool, COUNT(*) FROM tool_demos GROUP BY tool ORDER BY tool")
         return {tool: int(n) for tool, n in rows}
 
-    def remove(self, tool: str) -> int:
-        """Forget a tool's demos; returns how many were deleted."""
-        with self.db.write() as conn:
-            return conn.execute("DELETE FROM tool_demos WHERE tool = ?", (tool,)).rowcount
-
     def retrieve(self, tools: list[str], query: str, k: int) -> list[ToolDemo]:
         """The k demos of these tools most similar to the query, best first; cost independent of k stored."""
         scored: list[tuple[float, int, ToolDemo]] = []

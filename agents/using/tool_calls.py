@@ -75,8 +75,6 @@ def call_messages(question: str, candidates: Sequence[ApiSpec], demos: Sequence[
 
 def parse_call(value: Any, candidates: Sequence[ApiSpec]) -> ToolCall:
     """The structured reply as a ToolCall; ArgumentError when it names no candidate or has no arguments."""
-    if hasattr(value, "model_dump"):
-        value = value.model_dump()
     if not isinstance(value, dict):
         raise ArgumentError(f"expected a JSON object, got {type(value).__name__}")
     if len(candidates) == 1:
