@@ -3,7 +3,8 @@
 Per task: items 0-2 go to the maker as training examples, items 5-7 are the validation (unit-test)
 cases, items 10-249 are the test set. The six example requests of each task carry their targets and
 start the new-task path; the test requests follow (targets are used only for scoring) and are
-answered by the tool when one is made and verified, else by the solver.
+answered by the tool when one is made and verified, else by the solver. Two baselines answer the
+same test items with chain of thought and no tools: the maker's model and the cheap (user) model.
 """
 from __future__ import annotations
 
@@ -40,7 +41,7 @@ def request_lines(tasks: list[str], limit: int | None) -> list[str]:
     return [json.dumps(r) for r in examples + tests]
 
 
-async def run(args: argparse.Namespace) -> tuple[dict, list[dict]]:
+async def run(args: argparse.Namespace) -> tuple[dict, list[dict], dict[str, float]]:
     store = Path(tempfile.mkdtemp()) / "tools.sqlite"
     maker = MakerConfig(samples_per_round=args.samples, rounds=args.rounds)
     # The paper's protocol: one making attempt from the training examples. Test requests carry
@@ -49,25 +50,60 @@ async def run(args: argparse.Namespace) -> tuple[dict, list[dict]]:
                             coordinator=CoordinatorConfig(remake_after=0))
     out = io.StringIO()
     started, done = time.perf_counter(), [0]
+    making: dict[str, float] = {}  # task -> wall seconds its making took
+
+    def on_event(kind: str, data: dict) -> None:
+        if kind == "making":
+            making[data["task"]] = -time.perf_counter()
+        elif kind == "made" and data["task"] in making:
+            making[data["task"]] += time.perf_counter()
+        print_event(kind, data)
 
     def progress(record: dict) -> None:
         # A full run takes over an hour on the embedded model: say how far it is now and then.
         done[0] += 1
-        if done[0] % 50 == 0:
+        if done[0] % 10 == 0:
             print(f"  {done[0]} answered, {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
 
     async with open_services(LLMConfig.load(args.config), config) as (services, _):
         summary, _ = await run_stream(request_lines(args.tasks, args.limit), services, out,
                                       config.coordinator, on_result=progress,
-                                      on_event=lambda kind, data: print_event(kind, data))
+                                      on_event=on_event)
     return summary.figures(LLMConfig.load(args.config).prices, ""), \
-        [json.loads(line) for line in out.getvalue().splitlines()]
+        [json.loads(line) for line in out.getvalue().splitlines()], making
 
 
-def table(figures: dict, records: list[dict], tasks: list[str]) -> dict[str, dict]:
+async def baselines(args: argparse.Namespace) -> dict[str, dict[str, dict]]:
+    """Chain of thought, no tools, on the same test items: role -> task -> accuracy and cost."""
+    from agents.llm.client import LLMClient
+    from agents.solver import Solver
+    from agents.tasks.scoring import is_correct
+    out: dict[str, dict[str, dict]] = {}
+    llm = LLMClient(LLMConfig.load(args.config))
+    try:
+        for role in ("maker", "user"):
+            solver = Solver(llm, sandbox=None, role=role)
+            for task in args.tasks:
+                items = paper_split(task).test[:args.baseline_limit]
+                right, cost, calls = 0, 0.0, 0
+                for i, ex in enumerate(items):
+                    result = await solver.solve(ex.input, "cot", task_hint=task)
+                    right += bool(result.answer) and is_correct(result.answer, ex.target, task)
+                    cost += sum(r.cost_usd for r in result.records)
+                    calls += result.llm_calls
+                    print(f"  [{role} cot] {task} {i + 1}/{len(items)}", file=sys.stderr, flush=True)
+                n = len(items) or 1
+                out.setdefault(role, {})[task] = {"accuracy": right / n, "cost": cost / n, "calls": calls / n,
+                                                  "n": len(items)}
+    finally:
+        await llm.aclose()
+    return out
+
+
+def table(figures: dict, records: list[dict], tasks: list[str], seconds: dict[str, float]) -> dict[str, dict]:
     """Per task: tool made, making cost, test accuracy and LLM calls per test request."""
     made = {m["task"]: m for m in figures["made"]}
-    per = defaultdict(lambda: {"n": 0, "correct": 0, "calls": 0, "tool": 0})
+    per = defaultdict(lambda: {"n": 0, "correct": 0, "calls": 0, "tool": 0, "cost": 0.0})
     for r in records:
         if "/t" not in str(r.get("id")):
             continue
@@ -76,11 +112,17 @@ def table(figures: dict, records: list[dict], tasks: list[str]) -> dict[str, dic
         row["correct"] += bool(r.get("correct"))
         row["calls"] += r.get("llm_calls") or 0
         row["tool"] += r.get("route") == "tool"
+        row["cost"] += r.get("cost_usd") or 0.0
     rows = {}
     for task in tasks:
         m, p = made.get(task, {}), per[task]
+        n = p["n"] or 1
         rows[task] = {"verified": bool(m.get("ok")), "samples": m.get("samples", 0),
-                      "tokens": m.get("tokens", 0), "accuracy": p["correct"] / p["n"] if p["n"] else 0.0,
+                      "tokens": m.get("tokens", 0), "make_cost": m.get("cost_usd", 0.0),
+                      "make_s": seconds.get(task, 0.0), "shape": m.get("shape") or "-",
+                      # Making is paid once per task: spread over the test requests it serves.
+                      "cost_per_request": (p["cost"] + m.get("cost_usd", 0.0)) / n,
+                      "accuracy": p["correct"] / p["n"] if p["n"] else 0.0,
                       "calls_per_request": p["calls"] / p["n"] if p["n"] else 0.0,
                       "tool_share": p["tool"] / p["n"] if p["n"] else 0.0, "n": p["n"]}
     return rows
@@ -90,22 +132,39 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tasks", nargs="+", default=list(PAPER_TASKS), help="tasks to run")
     parser.add_argument("--limit", type=int, default=None, help="test items per task (default all 240)")
+    parser.add_argument("--baseline-limit", type=int, default=None,
+                        help="test items per task for the chain-of-thought baselines (default --limit)")
+    parser.add_argument("--no-baselines", action="store_true", help="skip the chain-of-thought baselines")
     parser.add_argument("--samples", type=int, default=4, help="maker samples per round")
     parser.add_argument("--rounds", type=int, default=3, help="maker rounds per tool shape")
     parser.add_argument("--config", help="LLM endpoint config file (default: env, else embedded model)")
     args = parser.parse_args()
+    args.baseline_limit = args.baseline_limit or args.limit
     start = time.perf_counter()
-    figures, records = asyncio.run(run(args))
-    rows = table(figures, records, args.tasks)
-    print(f"{'task':<40} {'tool':>5} {'samples':>7} {'tokens':>7} {'acc%':>6} {'tool%':>6} {'calls/req':>9} {'n':>4}")
+    figures, records, seconds = asyncio.run(run(args))
+    rows = table(figures, records, args.tasks, seconds)
+    base = {} if args.no_baselines else asyncio.run(baselines(args))
+    maker, cheap = base.get("maker", {}), base.get("user", {})
+    print(f"{'task':<40} {'tool':>5} {'shape':>10} {'samples':>7} {'tokens':>7} {'make_s':>6} {'acc%':>6} "
+          f"{'makerCoT%':>9} {'cheapCoT%':>9} {'tool%':>6} {'calls/req':>9} {'$/req':>9} {'makerCoT$/req':>13} {'n':>4}")
     for task, r in rows.items():
-        print(f"{task:<40} {'yes' if r['verified'] else 'no':>5} {r['samples']:>7} {r['tokens']:>7} "
-              f"{100 * r['accuracy']:>6.1f} {100 * r['tool_share']:>6.1f} {r['calls_per_request']:>9.2f} {r['n']:>4}")
+        m, c = maker.get(task, {}), cheap.get(task, {})
+        print(f"{task:<40} {'yes' if r['verified'] else 'no':>5} {r['shape']:>10} {r['samples']:>7} {r['tokens']:>7} "
+              f"{r['make_s']:>6.0f} {100 * r['accuracy']:>6.1f} {100 * m.get('accuracy', 0):>9.1f} "
+              f"{100 * c.get('accuracy', 0):>9.1f} {100 * r['tool_share']:>6.1f} {r['calls_per_request']:>9.2f} "
+              f"{r['cost_per_request']:>9.2e} {m.get('cost', 0):>13.2e} {r['n']:>4}")
     total_n = sum(r["n"] for r in rows.values()) or 1
     calls = sum(r["calls_per_request"] * r["n"] for r in rows.values()) / total_n
-    print(f"elapsed_s={time.perf_counter() - start:.1f}")
-    print(" ".join(f"{t}={100 * r['accuracy']:.1f}" for t, r in rows.items())
-          + f" tools_verified={sum(r['verified'] for r in rows.values())} llm_calls_per_request={calls:.3f}")
+    latm_cost = sum(r["cost_per_request"] * r["n"] for r in rows.values()) / total_n
+    maker_cost = sum(m["cost"] for m in maker.values()) / len(maker) if maker else 0.0
+    print(f"baseline items per task: {args.baseline_limit}; elapsed_s={time.perf_counter() - start:.1f}")
+    line = " ".join(f"{t}={100 * r['accuracy']:.1f}" for t, r in rows.items())
+    line += f" tools_verified={sum(r['verified'] for r in rows.values())} llm_calls_per_request={calls:.3f}"
+    if maker:
+        line += (f" maker_cot={100 * sum(m['accuracy'] for m in maker.values()) / len(maker):.1f}"
+                 f" cheap_cot={100 * sum(c['accuracy'] for c in cheap.values()) / max(1, len(cheap)):.1f}"
+                 f" cost_ratio={latm_cost / maker_cost if maker_cost else float('nan'):.3f}")
+    print(line)
 
 
 if __name__ == "__main__":

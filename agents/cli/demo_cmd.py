@@ -23,12 +23,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("-n", type=int, default=36, help="requests in the stream (default 36, 6 per task)")
     p.add_argument("--seed", type=int, default=7, help="stream seed")
     p.add_argument("--dir", default=".latm/demo", help="where the stream, results and tool store go")
-    p.add_argument("--samples", type=int, default=4, help="maker samples per round (default 4)")
+    p.add_argument("--samples", type=int, default=3, help="maker samples per round (default 3)")
     p.add_argument("--rounds", type=int, default=1, help="maker rounds per tool shape (default 1)")
     p.add_argument("--examples", type=int, default=2,
                    help="examples shown to the maker, and as many held out (default 2)")
-    p.add_argument("--structured", action="store_true",
-                   help="also try structured tools when core and end-to-end ones fail (slower)")
+    p.add_argument("--end-to-end", action="store_true",
+                   help="also try whole end-to-end tools when core and staged ones fail (slower)")
     add_pipeline_options(p)
     p.set_defaults(func=demo_command)
 
@@ -48,11 +48,12 @@ def demo_command(args: argparse.Namespace) -> int:
         print(f"  {n:>3} x {task}")
     if not any(os.environ.get(k) for k in ("OPENAI_BASE_URL", "LATM_MAKER_BASE_URL", "LATM_CONFIG")) \
             and not args.config:
-        print("no endpoint configured: every role uses the embedded SmolLM2-135M model (offline)")
-    # The embedded model is the only heavy process of a demo: give it both cores.
+        print("no endpoint configured: the maker and solver use the embedded Qwen2.5-Coder-1.5B, "
+              "the tool users and dispatcher the embedded SmolLM2-135M (offline)")
+    # The embedded models are the only heavy processes of a demo: give them both cores.
     os.environ.setdefault("LATM_EMBEDDED_THREADS", "2")
-    shapes = ("core", "end_to_end") + (("structured",) if args.structured else ())
-    maker = MakerConfig(samples_per_round=args.samples, rounds=args.rounds, max_tokens=400,
+    shapes = ("core", "staged") + (("end_to_end",) if args.end_to_end else ())
+    maker = MakerConfig(samples_per_round=args.samples, rounds=args.rounds, max_tokens=500,
                         shapes=shapes)
     config = pipeline_config(args, maker=maker)
     coordinator = config.coordinator.model_copy(

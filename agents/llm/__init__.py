@@ -4,13 +4,15 @@ from __future__ import annotations
 from agents.llm.accounting import CallRecord, Ledger, RoleTotals
 from agents.llm.config import ROLES, LLMConfig, RoleConfig
 from agents.llm.errors import (EmbeddedModelError, EndpointUnreachable, LLMConfigError, LLMError,
-                               LLMRequestRejected, LLMTimeout, MalformedResponse, RateLimited,
+                               LLMRequestRejected, LLMTimeout, MalformedResponse,
+                               ModelIntegrityError, ModelPartsMissing, RateLimited,
                                StructuredOutputError)
 from agents.llm.prices import ModelPrice, PriceTable
 
 __all__ = ["ROLES", "CallRecord", "Completion", "EmbeddedModel", "EmbeddedModelError",
            "EndpointUnreachable", "LLMClient", "LLMConfig", "LLMConfigError", "LLMError",
-           "LLMRequestRejected", "LLMTimeout", "Ledger", "MalformedResponse", "ModelPrice",
+           "LLMRequestRejected", "LLMTimeout", "Ledger", "MalformedResponse",
+           "ModelIntegrityError", "ModelPartsMissing", "ModelPrice",
            "PriceTable", "RateLimited", "RoleConfig", "RoleTotals", "Structured",
            "StructuredOutputError", "configure_with_embedded"]
 

@@ -80,29 +80,43 @@ def parts_missing_error(spec: EmbeddedModelSpec, missing: list[str]) -> ModelPar
 
 
 def sidecar(spec: EmbeddedModelSpec) -> Path:
-    """The record of a verified file of `spec`: its path, size, mtime and sha256."""
+    """The records of verified files of `spec` (path -> size, mtime, sha256): one per path, as
+    each virtualenv has its own copy of a whole-GGUF package."""
     return model_dir() / f"{spec.name}.verified.json"
+
+
+def verified_records(spec: EmbeddedModelSpec) -> dict[str, dict]:
+    """Path -> record of every verified file of `spec`."""
+    try:
+        records = json.loads(sidecar(spec).read_text())
+    except (OSError, ValueError):
+        return {}
+    return records if isinstance(records, dict) else {}
 
 
 def is_verified(path: Path, spec: EmbeddedModelSpec) -> bool:
     """Whether `path` was verified against the catalog and has not changed since (no hashing)."""
+    record = verified_records(spec).get(str(path))
     try:
-        record = json.loads(sidecar(spec).read_text())
         stat = path.stat()
-    except (OSError, ValueError):
+    except OSError:
         return False
-    return (record.get("path") == str(path) and record.get("sha256") == spec.sha256
+    return (isinstance(record, dict) and record.get("sha256") == spec.sha256
             and record.get("size") == stat.st_size == spec.size_bytes
             and record.get("mtime_ns") == stat.st_mtime_ns)
 
 
 def record_verified(path: Path, spec: EmbeddedModelSpec, sha256: str) -> None:
-    """Write the sidecar so later starts skip hashing (best effort: without it they re-hash)."""
+    """Record the check so later starts skip hashing (best effort: without it they re-hash)."""
     stat = path.stat()
+    records = {p: r for p, r in verified_records(spec).items() if Path(p).exists()}
+    records[str(path)] = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "sha256": sha256}
     try:
         sidecar(spec).parent.mkdir(parents=True, exist_ok=True)
-        sidecar(spec).write_text(json.dumps({"path": str(path), "size": stat.st_size,
-                                             "mtime_ns": stat.st_mtime_ns, "sha256": sha256}))
+        # Written whole then renamed: a concurrent reader sees the old or the new records.
+        tmp = sidecar(spec).with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(records, indent=1))
+        os.replace(tmp, sidecar(spec))
     except OSError:
         pass
 

@@ -127,7 +127,3 @@ def spec(name: str) -> EmbeddedModelSpec:
     except KeyError:
         raise KeyError(f"unknown embedded model {name!r}; known: {', '.join(CATALOG)}") from None
 
-
-def roles_using(name: str, defaults: dict[str, str] | None = None) -> list[str]:
-    """The roles whose default embedded model is `name`."""
-    return [r for r, m in (defaults or DEFAULT_EMBEDDED_MODEL).items() if m == name]

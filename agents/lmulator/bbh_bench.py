@@ -119,7 +119,8 @@ async def run_bench(solver: Solver, items: dict[str, list[dict]], methods: list[
 def report(tallies: dict[tuple[str, str], Tally], methods: list[str], elapsed: float) -> str:
     """The table, the totals and the final `name=value` line."""
     tasks = sorted({t for t, _ in tallies})
-    lines = [f"{'task':<44}" + "".join(f"{m:>9}" for m in methods) + "      n"]
+    lines = [f"{'task':<44}" + "".join(f"{m:>9}" for m in methods) + "      n"
+             + ("  coc_simulated_share" if "coc" in methods else "")]
     totals = {m: Tally() for m in methods}
     algo = {m: Tally() for m in methods}
     for task in tasks:
@@ -130,7 +131,13 @@ def report(tallies: dict[tuple[str, str], Tally], methods: list[str], elapsed: f
             totals[m].merge(tally)
             if task in ALGORITHMIC:
                 algo[m].merge(tally)
-        lines.append(row + f"{tallies[(task, methods[0])].n:>7}")
+        row += f"{tallies[(task, methods[0])].n:>7}"
+        if "coc" in methods:
+            # How much of the task's programs the LM ran rather than Python: the semantic steps.
+            coc = tallies[(task, "coc")]
+            run = coc.python_lines + coc.simulated_lines
+            row += f"  {coc.simulated_lines / run if run else 0.0:>19.3f}"
+        lines.append(row)
     lines.append(f"{'overall':<44}" + "".join(f"{totals[m].accuracy:>9.1f}" for m in methods))
     lines.append(f"{'algorithmic (BBH)':<44}" + "".join(f"{algo[m].accuracy:>9.1f}"
                                                         for m in methods))

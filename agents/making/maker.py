@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import re
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -18,7 +17,9 @@ from agents.lmulator.soft_tools import is_soft_tool
 from agents.making.code_extract import (
     CodeExtractionError, add_missing_imports, extract_function, function_docstring,
     function_signature)
-from agents.making.template import ADAPTERS, find_template
+from agents.making.asks import Ask, asks_for
+from agents.making.feedback import default_doc, describe_failures, failure_reason, slugify
+from agents.making.staged import StagedBudget, StagedMaking
 from agents.using.usage import merge_usage
 from bus.messages import MakeTool, RoleUsage, ToolMade, Verdict, VerifyTool, new_request_id
 from store.tool_spec import Demo, Example, Provenance, ToolSpec
@@ -36,24 +37,13 @@ class MakerConfig(BaseModel):
     max_tokens: int = Field(default=700, ge=64, description="completion budget per candidate")
     token_budget: int = Field(default=60000, ge=1000, description="total tokens one tool may cost")
     accept_rate: float = Field(default=1.0, gt=0, le=1, description="validation pass rate to accept")
-    shapes: tuple[Literal["core", "end_to_end", "structured"], ...] = Field(
-        default=("core", "end_to_end", "structured"), min_length=1,
+    shapes: tuple[Literal["core", "staged", "end_to_end", "structured"], ...] = Field(
+        default=("core", "staged", "end_to_end"), min_length=1,
         description="tool shapes to try, in order (cheapest first: core prompts are the shortest)")
 
 
-def _same(value):
-    """Identity: a reply's function is the tool, and a question is what it is given."""
-    return value
-
-
-@dataclass(frozen=True)
-class _Ask:
-    """One way of asking for a tool: the opening conversation and how a reply becomes the tool."""
-
-    opening: list[dict]
-    entry: str  # the function the model is asked to write
-    wrap: Callable[[str], str] = _same  # the model's function -> the tool's source
-    show: Callable[[str], object] = _same  # a question -> what the model's function is given
+class _BudgetSpent(Exception):
+    """The tool's token budget is spent: stop drawing samples."""
 
 
 @dataclass
@@ -63,7 +53,7 @@ class _Candidate:
     code: str
     reply: str
     history: list[dict]
-    ask: _Ask
+    ask: Ask
     shape: str = "end_to_end"
     verdict: Verdict | None = None
     problem: str = ""
@@ -138,7 +128,10 @@ class Maker:
             return known
         best: _Candidate | None = None
         for shape in self.config.shapes:
-            winner, best_here = await self._make_shape(msg, _asks(msg, shape), spend)
+            if shape == "staged":
+                winner, best_here = await self._make_staged(msg, spend)
+            else:
+                winner, best_here = await self._make_shape(msg, asks_for(msg, shape), spend)
             if winner is not None:
                 return self._made(msg, winner, spend)
             best = best_here if best is None or (best_here and best_here.score > best.score) else best
@@ -148,7 +141,7 @@ class Maker:
                         tool=None, samples=spend.samples, rounds=spend.rounds,
                         prompt_tokens=spend.prompt_tokens, completion_tokens=spend.completion_tokens,
                         cost_usd=spend.cost_usd, verify_usage=spend.verify_usage,
-                        reason=_failure_reason(best, spend, self.config))
+                        reason=failure_reason(best, spend, self.config))
 
     async def _reuse(self, msg: MakeTool, spend: _Spend) -> ToolMade | None:
         """A stored tool that already passes these examples is the answer: nothing to make."""
@@ -161,7 +154,7 @@ class Maker:
                                 reason=f"{tool.tool_id}@{tool.version} passed {verdict.passed}/{verdict.total}")
         return None
 
-    async def _make_shape(self, msg: MakeTool, asks: list[_Ask],
+    async def _make_shape(self, msg: MakeTool, asks: list[Ask],
                           spend: _Spend) -> tuple[_Candidate | None, _Candidate | None]:
         """Rounds of sampling over the asks of one shape; returns (accepted, best seen)."""
         conversations = [(ask, ask.opening) for ask in asks]
@@ -187,13 +180,45 @@ class Maker:
                 return round_best, best
             # The next round repairs the best candidate so far, in its own conversation.
             conversations = [(round_best.ask, prompts.feedback_messages(
-                round_best.history, round_best.reply, _describe_failures(round_best)))]
+                round_best.history, round_best.reply, describe_failures(round_best, len(msg.train))))]
         return None, best
 
-    async def _sample(self, ask: _Ask, history: list[dict], spend: _Spend, seed: int,
-                      temperature: float) -> _Candidate:
-        """Draw one candidate; a reply without a usable function is kept with its problem."""
-        # A ladder of temperatures: the first samples stay near the model's best guess.
+    async def _make_staged(self, msg: MakeTool,
+                           spend: _Spend) -> tuple[_Candidate | None, _Candidate | None]:
+        """Plan, compute and parse stages (see staged.py); each composed tool is verified whole."""
+        async def draw(history: list[dict], temperature: float, seed: int) -> str:
+            if spend.tokens >= self.config.token_budget:
+                raise _BudgetSpent
+            return await self._draw(history, temperature, seed, spend)
+
+        async def check(code: str, entry: str, cases: list[Example]) -> Verdict:
+            verdict = await self._verify(VerifyTool(
+                request_id=new_request_id(), trace_id=msg.trace_id, task=msg.task, code=code,
+                entry=entry, shape="end_to_end", cases=cases))
+            spend.verify_usage = merge_usage(spend.verify_usage, verdict.usage)
+            return verdict
+
+        budget = StagedBudget(samples=self.config.samples_per_round,
+                              rounds=self.config.rounds, temperature=self.config.temperature)
+        staged, best = StagedMaking(draw, check, budget), None
+        spend.rounds += 1
+        try:
+            async for code in staged.candidates(default_doc(msg), list(msg.train)):
+                cand = _Candidate(code=code, reply="", history=[], ask=Ask([], "solve"),
+                                  verdict=await self._check(msg, code, "solve", "end_to_end"))
+                spend.verify_usage = merge_usage(spend.verify_usage, cand.verdict.usage)
+                best = cand if best is None or cand.score > best.score else best
+                if self._accepted(msg, cand.verdict):
+                    return cand, best
+        except _BudgetSpent:
+            pass
+        if best is None and staged.notes:
+            best = _Candidate(code="", reply="", history=[], ask=Ask([], "solve"),
+                              problem="; ".join(staged.notes[-3:]))
+        return None, best
+
+    async def _draw(self, history: list[dict], temperature: float, seed: int, spend: _Spend) -> str:
+        """One maker completion, its tokens and cost added to the spend."""
         completion = await self.llm.chat("maker", history, temperature=temperature,
                                          max_tokens=self.config.max_tokens,
                                          seed=seed + 1000 * spend.rounds)
@@ -203,13 +228,19 @@ class Maker:
         spend.cost_usd += rec.cost_usd
         spend.samples += 1
         spend.model = rec.model
+        return completion.text
+
+    async def _sample(self, ask: Ask, history: list[dict], spend: _Spend, seed: int,
+                      temperature: float) -> _Candidate:
+        """Draw one candidate; a reply without a usable function is kept with its problem."""
+        # A ladder of temperatures: the first samples stay near the model's best guess.
+        text = await self._draw(history, temperature, seed, spend)
         try:
-            code = ask.wrap(add_missing_imports(extract_function(completion.text, ask.entry)))
-            return _Candidate(code=code, reply=completion.text, history=history, ask=ask,
+            code = ask.wrap(add_missing_imports(extract_function(text, ask.entry)))
+            return _Candidate(code=code, reply=text, history=history, ask=ask,
                               shape=_shape_of(code, ask.entry))
         except CodeExtractionError as exc:
-            return _Candidate(code="", reply=completion.text, history=history, ask=ask,
-                              problem=str(exc))
+            return _Candidate(code="", reply=text, history=history, ask=ask, problem=str(exc))
 
     async def _check(self, msg: MakeTool, code: str, entry: str, shape: str) -> Verdict:
         """Verify a candidate (or a stored tool) on training and validation cases together."""
@@ -236,7 +267,7 @@ class Maker:
         spec = ToolSpec(
             tool_id=slugify(msg.task), task=msg.task, entry=entry, shape=shape, code=cand.code,
             signature=function_signature(cand.code, entry),
-            docstring=function_docstring(cand.code, entry) or _default_doc(msg),
+            docstring=function_docstring(cand.code, entry) or default_doc(msg),
             demos=demos, tests=tuple(msg.validation),
             provenance=Provenance(maker_model=spend.model, prompt_version=prompts.PROMPT_VERSION,
                                   prompt_tokens=spend.prompt_tokens,
@@ -247,27 +278,6 @@ class Maker:
                         tool=spec, samples=spend.samples, rounds=spend.rounds,
                         prompt_tokens=spend.prompt_tokens, completion_tokens=spend.completion_tokens,
                         cost_usd=spend.cost_usd, verify_usage=spend.verify_usage, reason="")
-
-
-def _asks(msg: MakeTool, shape: str) -> list[_Ask]:
-    """The ways of asking for a tool of this shape (none when the shape does not apply)."""
-    train = list(msg.train)
-    if shape == "end_to_end":
-        return [_Ask(prompts.propose_messages(train, "solve", structured=False), "solve")]
-    if shape == "structured":
-        return [_Ask(prompts.propose_messages(train, "tool", structured=True), "tool")]
-    template = find_template([ex.input for ex in train])
-    if template is None:
-        return []
-    asks = []
-    # Alternate adapters and with/without examples, so even two samples differ in kind.
-    for adapter, with_examples in (("words", False), ("text", True), ("text", False), ("words", True)):
-        parameter, _ = ADAPTERS[adapter]
-        show = (lambda q: template.varying_part(q).split()) if adapter == "words" else template.varying_part
-        examples = [(show(ex.input), ex.target) for ex in train] if with_examples else []
-        opening = prompts.core_messages(template.instruction, parameter, examples)
-        asks.append(_Ask(opening, "solve", wrap=lambda code, a=adapter: template.wrap(code, a), show=show))
-    return asks
 
 
 def _shape_of(code: str, entry: str) -> str:
@@ -286,35 +296,3 @@ def _mark_new(cand: _Candidate, spend: _Spend) -> bool:
         return False
     spend.seen.add(digest)
     return True
-
-
-def _describe_failures(cand: _Candidate, limit: int = 3) -> str:
-    """Feedback text: what the candidate got wrong, trimmed to a few cases."""
-    if cand.verdict is None:
-        return f"Your reply could not be used: {cand.problem or 'no function found'}."
-    lines = []
-    for case in [c for c in cand.verdict.cases if not c.ok][:limit]:
-        given = repr(cand.ask.show(case.input)) if cand.ask.show is not _same else case.input
-        given = given if len(given) < 400 else given[:400] + " ..."
-        outcome = f"raised {case.error}" if case.error else f"returned {case.got!r}"
-        lines.append(f"Given: {given}\nExpected: {case.expected!r}\nYour function {outcome}")
-    return "\n\n".join(lines) or "It passed the shown cases but failed held-out ones."
-
-
-def _failure_reason(best: _Candidate | None, spend: _Spend, config: MakerConfig) -> str:
-    """One line saying why making failed, for the run's records."""
-    budget = "token budget spent" if spend.tokens >= config.token_budget else "rounds exhausted"
-    if best is None or best.verdict is None:
-        return f"{budget}: no candidate ran ({best.problem if best else 'no samples'})"
-    return f"{budget}: best candidate passed {best.verdict.passed}/{best.verdict.total} cases"
-
-
-def _default_doc(msg: MakeTool) -> str:
-    """A retrieval-friendly description when the model wrote no docstring."""
-    sample = msg.train[0].input if msg.train else ""
-    return f"Solves {msg.task} questions such as: {sample[:300]}"
-
-
-def slugify(task: str) -> str:
-    """A tool id from a task name: lowercase words joined by underscores."""
-    return re.sub(r"[^a-z0-9]+", "_", task.lower()).strip("_") or "tool"

@@ -98,6 +98,7 @@ class RunSummary:
             "maker_model": maker_model,
             "made": [{"task": m.task, "ok": m.ok, "reused": m.reused, "samples": m.samples, "rounds": m.rounds,
                       "tokens": m.prompt_tokens + m.completion_tokens, "reason": m.reason,
+                      "cost_usd": m.cost_usd, "shape": m.tool.shape if m.tool else None,
                       "tool_id": m.tool.tool_id if m.tool else None,
                       "version": m.tool.version if m.tool else None,
                       "answered": self.tool_uses[m.tool.tool_id] if m.tool else 0,

@@ -1,0 +1,105 @@
+"""The staged shape: the frame gives the parser, the model writes only the computation.
+
+A small maker rarely writes a whole question-to-answer program at once: parsing long questions
+is where it fails (and where a model-written plan of the values miscopies them). So the stages
+are split by who does them best:
+1. *frame* (no model): align the training questions; what differs becomes typed slots, and the
+   frame becomes `parse(question) -> dict` (slots.py);
+2. *compute* (the model): write `compute(v1, v2, ...)` over the slot values, shown the frame with
+   its slots marked and the training calls with their answers; sample-and-verify in the sandbox,
+   with the failing training calls fed back;
+3. *compose*: the tool is `compute(**parse(question))`, verified like any other candidate on the
+   training and held-out cases. Only training examples ever appear in prompts or feedback.
+"""
+from __future__ import annotations
+
+import ast
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from agents.making import staged_prompts as prompts
+from agents.making.code_extract import CodeExtractionError, add_missing_imports, extract_function
+from agents.making.slots import find_slots
+from bus.messages import Verdict
+from store.tool_spec import Example
+
+# (messages, temperature, seed) -> the model's reply text; the maker counts the spend.
+Draw = Callable[[list[dict], float, int], Awaitable[str]]
+# (code, entry, cases) -> verdict from the sandbox verifier, answers compared exactly.
+Check = Callable[[str, str, list[Example]], Awaitable[Verdict]]
+
+@dataclass(frozen=True)
+class StagedBudget:
+    """How many compute functions may be drawn, and at what temperature."""
+
+    samples: int = 4
+    rounds: int = 2
+    temperature: float = 0.8
+
+
+def compute_harness(code: str) -> str:
+    """The model's compute function, callable with one JSON text of its arguments."""
+    return (f"{code}\n\nimport json as _json\n\n\ndef check_compute(values: str) -> str:\n"
+            f"    return str(compute(*_json.loads(values).values()))\n")
+
+
+def compose(compute_code: str, parse_code: str, doc: str) -> str:
+    """The tool: parse the question, then compute the answer from its values (in slot order)."""
+    return (f"{compute_code}\n\n{parse_code}\n\n"
+            f"def solve(question: str) -> str:\n    {doc!r}\n"
+            f"    return str(compute(*parse(question).values()))\n")
+
+
+class StagedMaking:
+    """Finds the frame, then samples compute functions; yields composed candidate tools."""
+
+    def __init__(self, draw: Draw, check: Check, budget: StagedBudget) -> None:
+        self.draw = draw
+        self.check = check
+        self.budget = budget
+        self.notes: list[str] = []  # why the stages failed, for the maker's failure reason
+
+    async def candidates(self, task_doc: str, train: list[Example]):
+        """Composed tools, in the order their compute functions verified."""
+        template = find_slots([ex.input for ex in train])
+        if template is None:
+            self.notes.append("the training questions share no frame with slots")
+            return
+        values = [template.values(ex.input) for ex in train]
+        cases = [Example(input=json.dumps(v), target=ex.target) for v, ex in zip(values, train)]
+        plan = prompts.plan_messages(template, values, train)
+
+        async def opening(temperature: float, seed: int) -> list[dict]:
+            # Plan, then code: the model first says what the slots mean and how the answer follows.
+            reply = await self.draw(plan, temperature, seed)
+            return prompts.compute_messages(plan, reply, template, values, train)
+
+        for compute_code in await self._stage(opening, cases):
+            yield compose(compute_code, template.parser_source(), task_doc)
+
+    async def _stage(self, opening: Callable[[float, int], Awaitable[list[dict]]],
+                     cases: list[Example]) -> list[str]:
+        """Sample-and-verify compute; returns the first version that passes all cases, if any."""
+        seen, best, n = set(), None, self.budget.samples
+        for round_no in range(self.budget.rounds):
+            for i in range(n):
+                temperature = self.budget.temperature * i / max(1, n - 1)
+                # The first round samples fresh plans; later ones repair the best conversation.
+                history = await opening(temperature, i) if best is None or round_no == 0 else \
+                    prompts.compute_feedback(best[0], best[1], best[2])
+                reply = await self.draw(history, temperature, 100 * round_no + i)
+                try:
+                    code = add_missing_imports(extract_function(reply, "compute"))
+                except (CodeExtractionError, SyntaxError):
+                    continue
+                if code in seen:
+                    continue
+                seen.add(code)
+                verdict = await self.check(compute_harness(code), "check_compute", cases)
+                if verdict.passed == verdict.total:
+                    return [code]  # stop at the first verified computation: samples cost
+                if best is None or verdict.passed > best[2].passed:
+                    best = (history, reply, verdict)
+        self.notes.append(f"no compute function returned all {len(cases)} training answers")
+        return []

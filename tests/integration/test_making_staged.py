@@ -1,0 +1,97 @@
+"""The staged shape through the pipeline: the frame parses, the stub model writes only compute."""
+from __future__ import annotations
+
+import json
+import random
+import re
+
+from store.tool_store import ToolStore
+
+from .test_pipeline_local import run_lines
+
+FRAME = ("There is a {box} of no more than {limit} {item}. If we divide them equally among {a} "
+         "{who}, we have {r} left. How many {item} are in the {box}?")
+
+# Scripted maker replies (the stub's): a compute over the slots, wrong and then right.
+RIGHT_COMPUTE = '''```python
+def compute(box, limit, item, divisor, who, remainder, item2, box2):
+    for n in range(remainder, limit + 1, divisor):
+        if n > 0:
+            return str(n)
+    return "none"
+```'''
+PLAN = "v4 is the divisor and v6 the remainder: the answer is the smallest positive n with n % v4 == v6."
+WRONG_COMPUTE = '''```python
+def compute(box, limit, item, divisor, who, remainder, item2, box2):
+    return str(limit)
+```'''
+
+
+def asks_for_plan(body: dict) -> bool:
+    """Whether a maker request is the plan step (its last message asks for no code yet)."""
+    return "Do not write code yet" in body["messages"][-1]["content"]
+
+
+def remainder_requests(n: int, seed: int = 3) -> list[str]:
+    """Requests of one frame whose answer is the smallest positive n = r (mod a)."""
+    rng = random.Random(seed)
+    rows = []
+    for i in range(n):
+        a = rng.randint(3, 40)
+        r = rng.randint(1, a - 1)
+        # Every word slot changes from one request to the next, so two examples show the frame.
+        box, item, who = ["ship", "room", "van"][i % 3], ["figs", "nuts"][i % 2], ["cats", "owls"][i % 2]
+        rows.append(json.dumps({"id": f"c{i}", "task": "remainders", "target": str(r),
+                                "input": FRAME.format(box=box, limit=rng.randint(500, 900), item=item,
+                                                      a=a, who=who, r=r)}))
+    return rows
+
+
+async def test_staged_tool_parses_by_frame_and_computes_by_model(llm_stub, tmp_path):
+    llm_stub.script(PLAN, role="maker", match=asks_for_plan)
+    llm_stub.script(RIGHT_COMPUTE, role="maker", match="def compute(")
+    summary, records, config = await run_lines(llm_stub, tmp_path, remainder_requests(16),
+                                               shapes=("staged",), samples_per_round=2, rounds=1)
+    assert [m.ok for m in summary.made] == [True]
+    plan_prompt, code_call = llm_stub.calls("maker")[0].messages[-1]["content"], llm_stub.calls("maker")[1]
+    assert "{v1=" in plan_prompt and "If we divide them equally among {v4=" in plan_prompt
+    # Plan, then code: the code request continues the conversation that holds the plan.
+    assert code_call.messages[-2]["content"] == PLAN and "def compute(" in code_call.messages[-1]["content"]
+    spec = ToolStore(config.store_path).find_by_task("remainders")
+    assert "FRAME = re.compile(" in spec.code and "def compute(" in spec.code
+    answered = [r for r in records if r["route"] == "tool"]
+    assert len(answered) >= 12 and all(r["correct"] and r["llm_calls"] == 0 for r in answered)
+
+
+async def test_failing_compute_gets_training_calls_back_never_held_out_ones(llm_stub, tmp_path):
+    llm_stub.script(PLAN, role="maker", match=asks_for_plan)
+    llm_stub.script_sequence([WRONG_COMPUTE, RIGHT_COMPUTE], role="maker")
+    lines = remainder_requests(8)
+    summary, _, _ = await run_lines(llm_stub, tmp_path, lines, shapes=("staged",),
+                                    samples_per_round=1, rounds=2)
+    assert summary.made[0].ok
+    calls = llm_stub.calls("maker")
+    feedback = calls[-1].messages[-1]["content"]
+    assert "expected:" in feedback and "returned" in feedback
+    # The first 6 labelled requests are examples: 3 shown to the maker and 3 held out.
+    shown = "\n".join(m["content"] for c in calls for m in c.messages)
+    rows = [json.loads(line) for line in lines]
+    assert all(_call_text(r) in shown for r in rows[:3])
+    assert not any(_call_text(r) in shown for r in rows[3:6])
+
+
+def _call_text(row: dict) -> str:
+    """How the maker's prompt would show a request's limit, item and divisor."""
+    limit, item, a = re.search(r"no more than (\d+) (\w+)\. If we divide them equally among (\d+)",
+                               row["input"]).groups()
+    return f"{limit}, '{item}', {a}"
+
+
+async def test_without_a_shared_frame_the_staged_shape_asks_nothing(llm_stub, tmp_path):
+    llm_stub.script(RIGHT_COMPUTE, role="maker")
+    llm_stub.script("7", role="solver")
+    rows = [json.dumps({"id": f"q{i}", "task": "misc", "target": "7", "input": text})
+            for i, text in enumerate(["What is seven?", "Name a number.", "Pick one digit!", "Say it."])]
+    summary, records, _ = await run_lines(llm_stub, tmp_path, rows, shapes=("staged",))
+    assert llm_stub.calls("maker") == [] and not summary.made[0].ok
+    assert "frame" in summary.made[0].reason
