@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from store.api_spec import ApiSpec
 from store.tool_spec import Example, ToolShape, ToolSpec
 
 KIND_DOC = "versioned message type; a breaking change adds a new version, e.g. 'tool_request/2'"
@@ -247,6 +248,31 @@ class UseTool(Message):
     tool: ToolSpec | None = Field(default=None, description="the tool itself, for a replica that cannot read the store")
 
 
+class ExploreTool(Message):
+    """Ask the explorer to practise on a stored structured tool or an external API within a budget."""
+
+    kind: Literal["explore_tool/1"] = _kind("explore_tool/1")
+    tool_id: str | None = Field(default=None, description="a stored structured tool to explore")
+    api: ApiSpec | None = Field(default=None, description="an external API (run over HTTP or simulated)")
+    episodes: int = Field(default=1, ge=0, description="episodes to run")
+    trials: int = Field(default=3, ge=1, description="imagined queries per episode")
+    corrections: int = Field(default=1, ge=0, description="corrective calls after a failed call")
+
+
+class Explored(Message):
+    """What an exploration did: trials, successes, demos kept, and what it cost."""
+
+    kind: Literal["explored/1"] = _kind("explored/1")
+    tool: str = Field(description="the tool id or API name explored")
+    episodes: int = Field(default=0, description="episodes run")
+    trials: int = Field(default=0, description="trials run (queries tried)")
+    successes: int = Field(default=0, description="trials whose call worked and fulfilled the query")
+    demos_kept: int = Field(default=0, description="new demos stored (after deduplication)")
+    step_errors: int = Field(default=0, description="steps whose model output was unusable (the episode went on)")
+    usage: list[RoleUsage] = Field(default_factory=list, description="LLM spend per role (explorer, simulator)")
+    error: ErrorInfo | None = Field(default=None, description="why nothing could be explored, e.g. no such tool")
+
+
 class ErrorReply(Message):
     """A reply saying the request could not be handled; the stream goes on."""
 
@@ -258,7 +284,7 @@ class ErrorReply(Message):
 MESSAGE_CLASSES: tuple[type[Message], ...] = (
     Echo, ToolRequest, ToolAnswer, MakeTool, ToolMade, VerifyTool, Verdict,
     SolveRequest, SolveAnswer, SimulateLine, StateChange, ErrorReply,
-    DispatchRequest, Dispatched, UseTool,
+    DispatchRequest, Dispatched, UseTool, ExploreTool, Explored,
 )
 
 # The wire union: pydantic picks the class by the `kind` tag without trying the others.

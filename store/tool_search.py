@@ -16,6 +16,11 @@ def words(text: str) -> list[str]:
     return WORD.findall(text.lower())
 
 
+def text_weights(text: str) -> dict[str, float]:
+    """Term -> weight 1 for every word of a plain text document (descriptions, demo queries)."""
+    return dict.fromkeys(words(text), 1.0)
+
+
 def template_weights(spec: ToolSpec) -> dict[str, float]:
     """Term -> weight in 0..1: the share of the tool's example inputs (tests, demos) containing it.
 
@@ -55,17 +60,21 @@ class ToolIndex:
             key = (spec.tool_id, spec.version)
             cache[key] = self._term_cache.get(key) or template_weights(spec)
         self._term_cache = cache
+        self.index_documents(cache.items())
+
+    def index_documents(self, documents: Iterable[tuple[tuple[str, str], dict[str, float]]]) -> None:
+        """Index any documents given as (key, term -> weight); e.g. API descriptions or tool demos."""
+        documents = list(documents)
         doc_freq: Counter[str] = Counter()
-        for spec in specs:
-            doc_freq.update(cache[(spec.tool_id, spec.version)].keys())
-        n_docs = len(specs)
+        for _, weights in documents:
+            doc_freq.update(weights.keys())
+        n_docs = len(documents)
         self._idf = {term: math.log(1.0 + n_docs / df) for term, df in doc_freq.items()}
         postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
         self.keys = []
-        for index, spec in enumerate(specs):
-            key = (spec.tool_id, spec.version)
+        for index, (key, weights) in enumerate(documents):
             self.keys.append(key)
-            vector = {term: share * self._idf[term] for term, share in cache[key].items()}
+            vector = {term: share * self._idf[term] for term, share in weights.items()}
             norm = math.sqrt(sum(w * w for w in vector.values())) or 1.0
             for term, weight in vector.items():
                 postings[term].append((index, weight / norm))

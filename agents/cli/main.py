@@ -17,6 +17,7 @@ COMMAND_MODULES = [
     "agents.cli.stream_cmd",
     "agents.cli.serve_cmd",
     "agents.cli.report_cmd",
+    "agents.cli.explore_cmd",
 ]
 
 

@@ -38,6 +38,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                        ("activate", "serve a quarantined tool again")):
         action = actions.add_parser(name, parents=[common], help=text)
         action.add_argument("tool_id")
+    demos = actions.add_parser("demos", parents=[common], help="demos explored for a tool (all tools: counts)")
+    demos.add_argument("tool_id", nargs="?", help="tool id or API name (default: every tool with demos)")
     failures = actions.add_parser("failures", parents=[common],
                                   help="kinds the maker failed on (they skip making until retried)")
     failures.add_argument("task", nargs="?", help="only this task label or fingerprint")
@@ -155,9 +157,29 @@ def making_failures(store: ToolStore, args: argparse.Namespace) -> int:
     return 0
 
 
+def list_demos(store: ToolStore, args: argparse.Namespace) -> int:
+    """Print a tool's explored demos (query, call, result), or the demo count of every tool."""
+    from store.tool_demos import ToolDemos
+    demos = ToolDemos(store.path)
+    if not args.tool_id:
+        counts = demos.tools()
+        print(json.dumps(counts, indent=1) if args.json else
+              "\n".join([f"{tool}  {n} demo(s)" for tool, n in counts.items()] + [f"{len(counts)} tool(s) with demos"]))
+        return 0
+    found = demos.list(args.tool_id)
+    if args.json:
+        print(json.dumps([d.model_dump(mode="json") for d in found], indent=1))
+        return 0
+    for demo in found:
+        print(f"query: {_short(demo.query)}\n  call: {demo.call.name} {json.dumps(demo.call.arguments)}\n"
+              f"  -> {_short(demo.observation)}")
+    print(f"{len(found)} demo(s) of {args.tool_id} in {store.path}")
+    return 0
+
+
 COMMANDS = {"list": list_tools, "show": show_tool, "export": export_tools, "import": import_tools,
             "rm": remove_tool, "quarantine": set_status("quarantined"), "activate": set_status("active"),
-            "failures": making_failures}
+            "failures": making_failures, "demos": list_demos}
 
 
 def print_table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:

@@ -16,6 +16,7 @@ DEFAULT_EMBEDDED_MODEL: dict[str, str] = {
     "user": SMOLLM2,
     "lmulator": CODER_15B,
     "explorer": CODER_15B,
+    "simulator": CODER_15B,
 }
 
 # The price of running a model here: the on-demand list price of a general-purpose 2-vCPU,

@@ -4,6 +4,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from agents.dispatching.dispatcher import DispatcherConfig
+from agents.exploring.episode import ExploreBudget
 from agents.making.maker import MakerConfig
 from agents.pipeline.coordinator import CoordinatorConfig
 
@@ -24,3 +25,5 @@ class PipelineConfig(BaseModel):
     coordinator: CoordinatorConfig = Field(default_factory=CoordinatorConfig, description="new-task path")
     maker: MakerConfig = Field(default_factory=MakerConfig, description="sample-and-verify budgets")
     dispatcher: DispatcherConfig = Field(default_factory=DispatcherConfig, description="retrieval and judge")
+    explore: ExploreBudget = Field(default_factory=ExploreBudget, description="background exploration of each "
+                                   "newly stored structured tool (episodes=0: none)")

@@ -209,6 +209,7 @@ class Coordinator:
                 self.services.store.alias_task(group.key, made.tool.tool_id)
             else:
                 self.services.store.put(made.tool)
+                self.services.tool_stored(made.tool)
             self.services.store.clear_making_failures(group.key)
             group.finish(made.tool)
         else:

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 from agents.dispatching.dispatcher import Dispatcher
+from agents.exploring.background import BackgroundExploration
+from agents.exploring.explorer import Explorer
 from agents.lmulator.agent import LMulatorAgent
 from agents.llm.config import LLMConfig
 from agents.making.maker import Maker
@@ -9,6 +11,7 @@ from agents.pipeline.config import PipelineConfig
 from agents.using.tool_user import ToolUser
 from bus.messages import (
     DispatchRequest, Dispatched, MakeTool, SolveAnswer, SolveRequest, ToolAnswer, ToolMade, UseTool)
+from store.tool_spec import ToolSpec
 from store.tool_store import ToolStore
 
 
@@ -21,6 +24,8 @@ class LocalServices:
         self.user = ToolUser(config.store_path, llm_config, None, config.tool_timeout_s)
         self.maker = Maker(llm_config, config.maker, verifier_replicas=0, tool_timeout_s=config.tool_timeout_s)
         self.solver = LMulatorAgent(llm_config)
+        self.explorer = Explorer(config.store_path, llm_config, None, config.tool_timeout_s)
+        self.exploration = BackgroundExploration(self.explorer.explore, config.explore)
 
     async def dispatch(self, msg: DispatchRequest) -> Dispatched:
         return await self.dispatcher.dispatch(msg)
@@ -34,6 +39,10 @@ class LocalServices:
     async def solve(self, msg: SolveRequest) -> SolveAnswer:
         return await self.solver.solve(msg)
 
+    def tool_stored(self, spec: ToolSpec) -> None:
+        self.exploration.tool_stored(spec)
+
     async def close(self) -> None:
-        for agent in (self.user, self.dispatcher, self.maker, self.solver):
+        await self.exploration.close()
+        for agent in (self.user, self.dispatcher, self.maker, self.solver, self.explorer):
             await agent.close()

@@ -4,15 +4,18 @@ from __future__ import annotations
 from typing import TypeVar
 
 from agents.dispatching.dispatcher import Dispatcher
+from agents.exploring.background import BackgroundExploration
+from agents.exploring.explorer import Explorer
 from agents.lmulator.agent import LMulatorAgent
 from agents.llm.config import LLMConfig
 from agents.making.maker import Maker
 from agents.using.tool_user import ToolUser
 from agents.pipeline.config import PipelineConfig
 from bus.messages import (
-    DispatchRequest, Dispatched, ErrorReply, MakeTool, Message, SolveAnswer, SolveRequest, ToolAnswer,
+    DispatchRequest, Dispatched, ErrorReply, Explored, ExploreTool, MakeTool, Message, SolveAnswer, SolveRequest, ToolAnswer,
     ToolMade, UseTool)
 from bus.runtime import Pool, spawn
+from store.tool_spec import ToolSpec
 from store.tool_store import ToolStore
 
 M = TypeVar("M", bound=Message)
@@ -49,6 +52,9 @@ class RayServices:
         self.maker = spawn(Maker, llm_config, config.maker, config.verifiers, config.tool_timeout_s,
                            {"verifier": 1} if config.placement else None,
                            resources={"maker": 1} if config.placement else None)
+        self._llm_config = llm_config
+        self.explorer = None  # started on the first structured tool: most runs never need it
+        self.exploration = BackgroundExploration(self.explore, config.explore)
 
     async def dispatch(self, msg: DispatchRequest) -> Dispatched:
         return expect(await self.dispatchers.submit(msg), Dispatched)
@@ -62,8 +68,20 @@ class RayServices:
     async def solve(self, msg: SolveRequest) -> SolveAnswer:
         return expect(await self.solvers.submit(msg), SolveAnswer)
 
+    async def explore(self, msg: ExploreTool) -> Explored:
+        if self.explorer is None:
+            self.explorer = spawn(Explorer, self.config.store_path, self._llm_config, None,
+                                  self.config.tool_timeout_s)
+        return expect(await self.explorer.call(msg), Explored)
+
+    def tool_stored(self, spec: ToolSpec) -> None:
+        self.exploration.tool_stored(spec)
+
     async def close(self) -> None:
         """Stop every actor; tool users flush their health counters on the way out."""
+        await self.exploration.close()
+        if self.explorer is not None:
+            await self.explorer.close()
         for pool in (self.dispatchers, self.users, self.solvers):
             await pool.close()
         await self.maker.close()

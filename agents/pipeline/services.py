@@ -5,6 +5,7 @@ from typing import Protocol
 
 from bus.messages import (
     DispatchRequest, Dispatched, MakeTool, SolveAnswer, SolveRequest, ToolAnswer, ToolMade, UseTool)
+from store.tool_spec import ToolSpec
 from store.tool_store import ToolStore
 
 
@@ -20,3 +21,6 @@ class Services(Protocol):
     async def make(self, msg: MakeTool) -> ToolMade: ...
 
     async def solve(self, msg: SolveRequest) -> SolveAnswer: ...
+
+    def tool_stored(self, spec: ToolSpec) -> None:
+        """A new tool is in the store (e.g. explore it in the background); must return at once."""

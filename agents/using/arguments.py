@@ -2,19 +2,22 @@
 from __future__ import annotations
 
 import ast
+from collections.abc import Sequence
 from typing import Any
 
-from agents.llm.client import LLMClient
 from agents.llm.accounting import CallRecord
+from agents.llm.client import LLMClient
+from agents.using.tool_calls import ArgumentError, extract_call
+from store.api_spec import ApiSpec
+from store.tool_demos import ToolDemo
+from store.tool_spec import ToolSpec
+
+__all__ = ["ArgumentError", "argument_list", "extract_arguments", "signature_schema", "spec_api", "tool_api"]
 
 _TYPES: dict[str, dict] = {
     "str": {"type": "string"}, "int": {"type": "integer"}, "float": {"type": "number"},
     "bool": {"type": "boolean"}, "list": {"type": "array"}, "dict": {"type": "object"},
 }
-
-
-class ArgumentError(ValueError):
-    """The model's arguments do not fit the tool's signature."""
 
 
 def signature_schema(code: str, entry: str) -> dict:
@@ -46,22 +49,22 @@ def argument_list(code: str, entry: str, values: dict[str, Any]) -> list[Any]:
     return [values[n] for n in names]
 
 
-def extraction_messages(question: str, code: str, entry: str, signature: str) -> list[dict]:
-    """Prompt the user model to read the call's arguments off the question."""
-    return [
-        {"role": "system", "content": "You read a question and fill in the arguments of a Python "
-                                      "function call. Reply with a JSON object only."},
-        {"role": "user", "content": f"Function:\n```python\n{code}\n```\nQuestion:\n{question}\n\n"
-                                    f"Give the arguments of {signature} for this question as a JSON "
-                                    "object mapping parameter names to values."},
-    ]
+def tool_api(name: str, code: str, entry: str, signature: str = "", docstring: str = "") -> ApiSpec:
+    """A structured tool as callers see it: its code is its description, its signature its schema."""
+    head = "".join(f"{line}\n" for line in (docstring, f"Signature: {signature}" if signature else "") if line)
+    description = f"{head}```python\n{code.strip()}\n```"
+    return ApiSpec(name=name, description=description, parameters=signature_schema(code, entry))
 
 
-async def extract_arguments(llm: LLMClient, question: str, code: str, entry: str,
-                            signature: str) -> tuple[list[Any], CallRecord]:
-    """Ask the user role for the arguments; raise ArgumentError (typed) on garbage."""
-    schema = signature_schema(code, entry)
-    result = await llm.structured("user", extraction_messages(question, code, entry, signature),
-                                  schema)
-    values = result.value if isinstance(result.value, dict) else result.value.model_dump()
-    return argument_list(code, entry, values), result.record
+def spec_api(spec: ToolSpec) -> ApiSpec:
+    """The ApiSpec of a stored structured tool."""
+    return tool_api(spec.tool_id, spec.code, spec.entry, spec.signature, spec.docstring)
+
+
+async def extract_arguments(llm: LLMClient, question: str, code: str, entry: str, signature: str,
+                            demos: Sequence[ToolDemo] = (), demo_chars: int = 1500,
+                            name: str = "") -> tuple[list[Any], CallRecord]:
+    """Ask the user role for the arguments (with retrieved demos); raise ArgumentError (typed) on garbage."""
+    api = tool_api(name or entry, code, entry, signature)
+    call, record = await extract_call(llm, "user", question, [api], demos, demo_chars=demo_chars)
+    return argument_list(code, entry, call.arguments), record

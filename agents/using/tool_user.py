@@ -16,6 +16,7 @@ from agents.using.arguments import ArgumentError, extract_arguments
 from agents.using.coalescer import CallCoalescer
 from agents.using.usage import usage_of
 from bus.messages import ErrorInfo, ToolAnswer, UseTool
+from store.tool_demos import ToolDemos
 from store.tool_spec import ToolSpec
 from store.tool_store import ToolStore
 
@@ -26,8 +27,14 @@ class ToolUser:
     handlers: ClassVar[dict] = {UseTool: "use"}
 
     def __init__(self, store_path: str, llm_config: LLMConfig | None = None,
-                 sandbox_config: SandboxConfig | None = None, timeout_s: float = 2.0) -> None:
+                 sandbox_config: SandboxConfig | None = None, timeout_s: float = 2.0,
+                 demo_k: int = 3, demo_chars: int = 1500) -> None:
         self.store = ToolStore(store_path)
+        # Explored demos of structured tools: the top k by similarity go into the extraction prompt,
+        # cut to demo_chars, so the prompt is bounded however many demos are stored.
+        self.demos = ToolDemos(store_path)
+        self.demo_k = demo_k
+        self.demo_chars = demo_chars
         self.llm = LLMClient(llm_config) if llm_config else None
         self.sandbox = Sandbox(sandbox_config)
         self.calls = CallCoalescer(self.sandbox, timeout_s)
@@ -48,8 +55,9 @@ class ToolUser:
             if spec.shape == "structured":
                 if self.llm is None:
                     raise ArgumentError("structured tools need the user role's LLM")
+                demos = self.demos.retrieve([spec.tool_id], msg.text, self.demo_k) if self.demo_k else []
                 args, record = await extract_arguments(self.llm, msg.text, spec.code, spec.entry,
-                                                       spec.signature)
+                                                       spec.signature, demos, self.demo_chars, spec.tool_id)
                 records.append(record)
         except (ArgumentError, LLMError) as exc:
             return self._answer(msg, start, records=records,

@@ -21,7 +21,7 @@ def test_doctor_json_reports_every_role_and_pings_each_endpoint_once(llm_stub):
     report = json.loads(result.stdout)
     assert report["ok"] and report["problems"] == [] and report["embedded"] == {}
     assert set(report["roles"]) == {"maker", "solver", "dispatcher", "user", "lmulator",
-                                    "explorer"}
+                                    "explorer", "simulator"}
     assert report["roles"]["maker"]["model"] == "gpt-4o"
     assert all(r["ok"] and r["endpoint"] == llm_stub.base_url for r in report["roles"].values())
     pings = llm_stub.calls()

@@ -21,7 +21,7 @@ def test_list_shows_each_models_roles_price_and_the_rule(tmp_path):
     assert result.returncode == 0, result.stderr
     listed = json.loads(result.stdout)
     assert set(listed["models"]) == set(CATALOG)
-    assert listed["models"][CODER_15B]["roles"] == ["maker", "solver", "lmulator", "explorer"]
+    assert listed["models"][CODER_15B]["roles"] == ["maker", "solver", "lmulator", "explorer", "simulator"]
     assert listed["models"][CODER_05B]["roles"] == ["user"]
     assert listed["models"][SMOLLM2]["roles"] == ["dispatcher"]
     coder = listed["models"][CODER_15B]

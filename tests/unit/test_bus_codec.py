@@ -11,9 +11,10 @@ import pytest
 from bus.codec import CodecError, decode, decode_many, encode, encode_many
 from bus.messages import (
     MESSAGE_CLASSES, MESSAGE_TYPES, CaseResult, DispatchRequest, Dispatched, Echo, ErrorInfo, ErrorReply,
-    MakeTool, Message, RoleUsage, SimulateLine, SolveAnswer, SolveRequest, StateChange, ToolAnswer, ToolMade,
+    Explored, ExploreTool, MakeTool, Message, RoleUsage, SimulateLine, SolveAnswer, SolveRequest, StateChange, ToolAnswer, ToolMade,
     ToolRequest, UseTool, Verdict, VerifyTool,
 )
+from store.api_spec import ApiSpec
 from store.tool_spec import Demo, Example, Provenance, ToolSpec
 
 GOLDEN = pathlib.Path(__file__).parent / "golden" / "bus_wire.json"
@@ -59,6 +60,12 @@ def samples() -> dict[str, Message]:
         UseTool(text="reverse abc", task="reverse", tool_id="reverse", tool_version=TOOL.version, confidence=0.8,
                 tool=TOOL, **IDS),
         ErrorReply(code="handler_error", message="boom", **IDS),
+        ExploreTool(tool_id="reverse", api=ApiSpec(name="add_date", description="Add days to a date.",
+                                                   parameters={"type": "object", "properties": {"days": {"type": "integer"}}},
+                                                   endpoint="http://127.0.0.1:8000/add_date"),
+                    episodes=2, trials=3, corrections=1, **IDS),
+        Explored(tool="add_date", episodes=2, trials=6, successes=4, demos_kept=3, step_errors=1, usage=usage,
+                 error=err, **IDS),
     ]}
 
 

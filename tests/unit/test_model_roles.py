@@ -14,7 +14,7 @@ def test_expensive_roles_default_to_the_coder_and_cheap_roles_to_smollm2():
     config = LLMConfig.load(env={})
     served = {role: config.embedded_model_for(role) for role in ROLES}
     assert served == {"maker": CODER_15B, "solver": CODER_15B, "lmulator": CODER_15B,
-                      "explorer": CODER_15B, "user": SMOLLM2, "dispatcher": SMOLLM2}
+                      "explorer": CODER_15B, "simulator": CODER_15B, "user": SMOLLM2, "dispatcher": SMOLLM2}
     assert set(ROLES) == set(DEFAULT_EMBEDDED_MODEL)
 
 

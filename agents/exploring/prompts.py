@@ -1,0 +1,57 @@
+"""Prompts of the explorer's steps: imagine a new query, reflect on whether a trial fulfilled it."""
+from __future__ import annotations
+
+import json
+
+from pydantic import BaseModel, Field
+
+from agents.using.tool_calls import render_arguments
+from store.api_spec import ApiSpec
+from store.explorer_memory import Trial
+
+SYSTEM = "You are learning to use a tool by practising on it. Reply with a JSON object only."
+
+
+class ImaginedQuery(BaseModel):
+    """The imagine step's reply."""
+
+    query: str = Field(min_length=3, description="one request a real user could send that this tool serves")
+
+
+class Reflection(BaseModel):
+    """The reflect step's reply."""
+
+    fulfilled: bool = Field(description="whether the result answers the query")
+    reason: str = Field(default="", description="why, in one sentence")
+
+
+def _tool_text(api: ApiSpec) -> str:
+    return f"Tool {api.name}:\n{api.description[:1500]}\n{render_arguments(api.parameters)}"
+
+
+def _memory_lines(trials: list[Trial]) -> str:
+    return "".join(f"- {t.query[:160]} [{'worked' if t.success else 'failed'}]\n" for t in trials)
+
+
+def _episode_lines(trials: list[Trial]) -> str:
+    return "".join(f"- Query: {t.query[:200]}\n  Call: {json.dumps(t.call.arguments) if t.call else 'none'}\n"
+                   f"  Result: {t.observation[:200]}\n  Outcome: {'worked' if t.success else 'failed'}"
+                   f" {t.note[:120]}\n" for t in trials)
+
+
+def imagine_messages(api: ApiSpec, long_term: list[Trial], short_term: list[Trial]) -> list[dict]:
+    """Ask for one plausible user query, unlike the earlier ones (long- and short-term memory)."""
+    memory = f"Queries already tried on this tool:\n{_memory_lines(long_term)}\n" if long_term else ""
+    episode = f"Earlier trials in this session:\n{_episode_lines(short_term)}\n" if short_term else ""
+    return [{"role": "system", "content": SYSTEM},
+            {"role": "user", "content": f"{_tool_text(api)}\n\n{memory}{episode}Write one new, specific request "
+                                        "a user could make that this tool can serve, with concrete values. "
+                                        "It must differ from the queries above. Answer {\"query\": \"...\"}."}]
+
+
+def reflect_messages(api: ApiSpec, query: str, call_json: str, observation: str) -> list[dict]:
+    """Ask whether the call's result fulfils the query."""
+    return [{"role": "system", "content": SYSTEM},
+            {"role": "user", "content": f"{_tool_text(api)}\n\nQuery: {query}\nCall arguments: {call_json}\n"
+                                        f"Result: {observation[:800]}\n\nDid this call answer the query? "
+                                        'Answer {"fulfilled": true or false, "reason": "..."}.'}]
