@@ -37,7 +37,10 @@ def serve_command(args: argparse.Namespace) -> int:
         print(f"latm serve: {exc}")
         return 2
     config = pipeline_config(args)
-    ledger = LedgerWriter(str(Path(config.store_path).resolve().parent / "runs.sqlite"))
+    # A server session has no results file: its run is named by the address it serves.
+    ledger = LedgerWriter(str(Path(config.store_path).resolve().parent / "runs.sqlite"),
+                          f"serve://{settings.host}:{settings.port}")
+    ledger.start()
     llm_config = LLMConfig.load(args.config)
     address = args.address or os.environ.get("RAY_ADDRESS")
     announce = lambda line: print(line, flush=True)  # noqa: E731
