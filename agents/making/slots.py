@@ -37,13 +37,18 @@ class SlotTemplate:
         return "".join(re.escape(piece) + ("(.+?)" if i < len(self.types) else "")
                        for i, piece in enumerate(self.pieces))
 
+    def texts(self, question: str) -> list[str] | None:
+        """The untyped slot texts of a question (as the generated parser reads them), or None."""
+        match = re.fullmatch(self.pattern, question.strip(), re.DOTALL)
+        return list(match.groups()) if match else None
+
     def values(self, question: str) -> dict | None:
         """The slot values of a question, typed, or None when it does not fit the frame."""
-        match = re.fullmatch(self.pattern, question, re.DOTALL)
-        if match is None:
+        texts = self.texts(question)
+        if texts is None:
             return None
         try:
-            return {name: _cast(text, kind) for name, text, kind in zip(self.names, match.groups(), self.types)}
+            return {name: _cast(text, kind) for name, text, kind in zip(self.names, texts, self.types)}
         except ValueError:
             return None
 
@@ -145,16 +150,10 @@ def _template_from(pieces: list[tuple[int, int, str]], tokens: list[str],
         literals.append("")
     literals = [piece for i, piece in enumerate(literals) if piece or i in (0, len(literals) - 1)]
     template = SlotTemplate(pieces=tuple(literals), types=("str",) * (len(literals) - 1))
-    rows = [_raw_values(template, q) for q in questions]
+    rows = [template.texts(q) for q in questions]
     if any(row is None for row in rows):
         return None
     return _split_and_type(template, rows)
-
-
-def _raw_values(template: SlotTemplate, question: str) -> list[str] | None:
-    """The untyped slot texts of a question, or None."""
-    match = re.fullmatch(template.pattern, question, re.DOTALL)
-    return list(match.groups()) if match else None
 
 
 def _split_and_type(template: SlotTemplate, rows: list[list[str]]) -> SlotTemplate:

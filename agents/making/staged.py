@@ -13,7 +13,6 @@ are split by who does them best:
 """
 from __future__ import annotations
 
-import ast
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -26,8 +25,9 @@ from store.tool_spec import Example
 
 # (messages, temperature, seed) -> the model's reply text; the maker counts the spend.
 Draw = Callable[[list[dict], float, int], Awaitable[str]]
-# (code, entry, cases) -> verdict from the sandbox verifier, answers compared exactly.
+# (code, entry, cases) -> verdict from the sandbox verifier, scored by the task's rules.
 Check = Callable[[str, str, list[Example]], Awaitable[Verdict]]
+
 
 @dataclass(frozen=True)
 class StagedBudget:
@@ -61,7 +61,7 @@ class StagedMaking:
         self.notes: list[str] = []  # why the stages failed, for the maker's failure reason
 
     async def candidates(self, task_doc: str, train: list[Example]):
-        """Composed tools, in the order their compute functions verified."""
+        """The composed tool, when a compute function verifies on the training calls."""
         template = find_slots([ex.input for ex in train])
         if template is None:
             self.notes.append("the training questions share no frame with slots")
@@ -75,11 +75,12 @@ class StagedMaking:
             reply = await self.draw(plan, temperature, seed)
             return prompts.compute_messages(plan, reply, template, values, train)
 
-        for compute_code in await self._stage(opening, cases):
+        compute_code = await self._stage(opening, cases)
+        if compute_code is not None:
             yield compose(compute_code, template.parser_source(), task_doc)
 
     async def _stage(self, opening: Callable[[float, int], Awaitable[list[dict]]],
-                     cases: list[Example]) -> list[str]:
+                     cases: list[Example]) -> str | None:
         """Sample-and-verify compute; returns the first version that passes all cases, if any."""
         seen, best, n = set(), None, self.budget.samples
         for round_no in range(self.budget.rounds):
@@ -98,8 +99,8 @@ class StagedMaking:
                 seen.add(code)
                 verdict = await self.check(compute_harness(code), "check_compute", cases)
                 if verdict.passed == verdict.total:
-                    return [code]  # stop at the first verified computation: samples cost
+                    return code  # stop at the first verified computation: samples cost
                 if best is None or verdict.passed > best[2].passed:
                     best = (history, reply, verdict)
         self.notes.append(f"no compute function returned all {len(cases)} training answers")
-        return []
+        return None
