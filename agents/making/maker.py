@@ -38,8 +38,8 @@ class MakerConfig(BaseModel):
     token_budget: int = Field(default=60000, ge=1000, description="total tokens one tool may cost")
     accept_rate: float = Field(default=1.0, gt=0, le=1, description="validation pass rate to accept")
     shapes: tuple[Literal["core", "staged", "end_to_end", "structured"], ...] = Field(
-        default=("core", "staged", "end_to_end"), min_length=1,
-        description="tool shapes to try, in order (cheapest first: core prompts are the shortest)")
+        default=("staged", "core", "end_to_end"), min_length=1,
+        description="tool shapes to try, in order: staged (frame parser + model-written compute) carries small makers furthest")
 
 
 class _BudgetSpent(Exception):
@@ -186,10 +186,11 @@ class Maker:
     async def _make_staged(self, msg: MakeTool,
                            spend: _Spend) -> tuple[_Candidate | None, _Candidate | None]:
         """Plan, compute and parse stages (see staged.py); each composed tool is verified whole."""
-        async def draw(history: list[dict], temperature: float, seed: int) -> str:
+        async def draw(history: list[dict], temperature: float, seed: int,
+                       max_tokens: int | None = None) -> str:
             if spend.tokens >= self.config.token_budget:
                 raise _BudgetSpent
-            return await self._draw(history, temperature, seed, spend)
+            return await self._draw(history, temperature, seed, spend, max_tokens)
 
         async def check(code: str, entry: str, cases: list[Example]) -> Verdict:
             verdict = await self._verify(VerifyTool(
@@ -217,10 +218,11 @@ class Maker:
                               problem="; ".join(staged.notes[-3:]))
         return None, best
 
-    async def _draw(self, history: list[dict], temperature: float, seed: int, spend: _Spend) -> str:
+    async def _draw(self, history: list[dict], temperature: float, seed: int, spend: _Spend,
+                    max_tokens: int | None = None) -> str:
         """One maker completion, its tokens and cost added to the spend."""
         completion = await self.llm.chat("maker", history, temperature=temperature,
-                                         max_tokens=self.config.max_tokens,
+                                         max_tokens=max_tokens or self.config.max_tokens,
                                          seed=seed + 1000 * spend.rounds)
         rec = completion.record
         spend.prompt_tokens += rec.prompt_tokens

@@ -10,19 +10,21 @@ whole programs (see staged.py).
 from __future__ import annotations
 
 import difflib
+import inspect
 import re
 from dataclasses import dataclass
+
+from agents.making import slot_values
+from agents.making.slot_values import cast, kind_of
 
 _TOKEN = re.compile(r"\d+(?:\.\d+)?|\w+|\s+|[^\w\s]")
 _WORD = re.compile(r"[A-Za-z]{2,}")
 _LONG_WORD = re.compile(r"[A-Za-z]{4,}")
-_INT = re.compile(r"^-?\d+$")
-_FLOAT = re.compile(r"^-?\d+\.\d+$")
 
 
 @dataclass(frozen=True)
 class SlotTemplate:
-    """A question frame: literal pieces around slots, and each slot's type (int, float or str)."""
+    """A question frame: literal pieces around slots, and each slot's kind (see slot_values)."""
 
     pieces: tuple[str, ...]  # len(types) + 1 literal pieces; slot i sits between pieces i and i+1
     types: tuple[str, ...]
@@ -48,8 +50,8 @@ class SlotTemplate:
         if texts is None:
             return None
         try:
-            return {name: _cast(text, kind) for name, text, kind in zip(self.names, texts, self.types)}
-        except ValueError:
+            return {name: cast(text, kind) for name, text, kind in zip(self.names, texts, self.types)}
+        except (ValueError, AttributeError):  # AttributeError: a time that does not parse
             return None
 
     def shown(self, values: dict | None = None) -> str:
@@ -66,9 +68,11 @@ class SlotTemplate:
 
     def parser_source(self) -> str:
         """Python source of `parse(question) -> dict`, built from the frame, no model involved."""
-        casts = ", ".join(f"{name!r}: {kind}(groups[{i}].strip())"
+        casts = ", ".join(f"{name!r}: cast(groups[{i}], {kind!r})"
                           for i, (name, kind) in enumerate(zip(self.names, self.types)))
-        return (f"import re\n\nFRAME = re.compile({self.pattern!r}, re.DOTALL)\n\n\n"
+        # The casts are the very functions the maker used, so tool and maker read values alike.
+        return (f"{inspect.getsource(slot_values)}\n\n"
+                f"FRAME = re.compile({self.pattern!r}, re.DOTALL)\n\n\n"
                 f"def parse(question: str) -> dict:\n"
                 f"    match = FRAME.fullmatch(question.strip())\n"
                 f"    if match is None:\n"
@@ -163,27 +167,12 @@ def _split_and_type(template: SlotTemplate, rows: list[list[str]]) -> SlotTempla
         column = [row[i] for row in rows]
         parts = [value.split(" ") for value in column]
         if 1 < len(parts[0]) <= 3 and all(len(p) == len(parts[0]) for p in parts) and \
-                any(_kind([p[j] for p in parts]) != "str" for j in range(len(parts[0]))):
+                kind_of(column) == "str" and \
+                any(kind_of([p[j] for p in parts]) != "str" for j in range(len(parts[0]))):
             for j in range(len(parts[0])):
-                types.append(_kind([p[j] for p in parts]))
+                types.append(kind_of([p[j] for p in parts]))
                 pieces.append(" " if j < len(parts[0]) - 1 else template.pieces[i + 1])
         else:
-            types.append(_kind(column))
+            types.append(kind_of(column))
             pieces.append(template.pieces[i + 1])
     return SlotTemplate(pieces=tuple(pieces), types=tuple(types))
-
-
-def _kind(values: list[str]) -> str:
-    """int, float or str: the narrowest type every value has."""
-    values = [v.strip() for v in values]
-    if all(_INT.match(v) for v in values):
-        return "int"
-    if all(_INT.match(v) or _FLOAT.match(v) for v in values):
-        return "float"
-    return "str"
-
-
-def _cast(text: str, kind: str):
-    """A slot's text as its type."""
-    text = text.strip()
-    return int(text) if kind == "int" else float(text) if kind == "float" else text

@@ -19,12 +19,15 @@ from dataclasses import dataclass
 
 from agents.making import staged_prompts as prompts
 from agents.making.code_extract import CodeExtractionError, add_missing_imports, extract_function
+from agents.making.parameters import parameters_for
 from agents.making.slots import find_slots
 from bus.messages import Verdict
 from store.tool_spec import Example
 
-# (messages, temperature, seed) -> the model's reply text; the maker counts the spend.
-Draw = Callable[[list[dict], float, int], Awaitable[str]]
+# (messages, temperature, seed[, max_tokens]) -> the model's reply text; the maker counts the spend.
+Draw = Callable[..., Awaitable[str]]
+# A plan is a few sentences: a cap stops a small model rambling at 10 tokens/s.
+PLAN_MAX_TOKENS = 260
 # (code, entry, cases) -> verdict from the sandbox verifier, scored by the task's rules.
 Check = Callable[[str, str, list[Example]], Awaitable[Verdict]]
 
@@ -39,16 +42,16 @@ class StagedBudget:
 
 
 def compute_harness(code: str) -> str:
-    """The model's compute function, callable with one JSON text of its arguments."""
-    return (f"{code}\n\nimport json as _json\n\n\ndef check_compute(values: str) -> str:\n"
-            f"    return str(compute(*_json.loads(values).values()))\n")
+    """The model's compute function, callable with one JSON list of its arguments."""
+    return (f"{code}\n\nimport json as _json\n\n\ndef check_compute(arguments: str) -> str:\n"
+            f"    return str(compute(*_json.loads(arguments)))\n")
 
 
-def compose(compute_code: str, parse_code: str, doc: str) -> str:
-    """The tool: parse the question, then compute the answer from its values (in slot order)."""
-    return (f"{compute_code}\n\n{parse_code}\n\n"
+def compose(compute_code: str, parse_code: str, arguments_code: str, doc: str) -> str:
+    """The tool: parse the question, then compute the answer from its arguments."""
+    return (f"{compute_code}\n\n{parse_code}\n\n{arguments_code}\n\n"
             f"def solve(question: str) -> str:\n    {doc!r}\n"
-            f"    return str(compute(*parse(question).values()))\n")
+            f"    return str(compute(*arguments(parse(question))))\n")
 
 
 class StagedMaking:
@@ -67,17 +70,20 @@ class StagedMaking:
             self.notes.append("the training questions share no frame with slots")
             return
         values = [template.values(ex.input) for ex in train]
-        cases = [Example(input=json.dumps(v), target=ex.target) for v, ex in zip(values, train)]
-        plan = prompts.plan_messages(template, values, train)
+        params = parameters_for(template, values)
+        arguments = [params.arguments(v) for v in values]
+        cases = [Example(input=json.dumps(a), target=ex.target) for a, ex in zip(arguments, train)]
+        plan = prompts.plan_messages(template, params, arguments, train)
+        signature = params.signature(template)
 
         async def opening(temperature: float, seed: int) -> list[dict]:
-            # Plan, then code: the model first says what the slots mean and how the answer follows.
-            reply = await self.draw(plan, temperature, seed)
-            return prompts.compute_messages(plan, reply, template, values, train)
+            # Plan, then code: the model first says what the values mean and how the answer follows.
+            reply = await self.draw(plan, temperature, seed, PLAN_MAX_TOKENS)
+            return prompts.compute_messages(plan, reply, signature, arguments, train)
 
         compute_code = await self._stage(opening, cases)
         if compute_code is not None:
-            yield compose(compute_code, template.parser_source(), task_doc)
+            yield compose(compute_code, template.parser_source(), params.source(), task_doc)
 
     async def _stage(self, opening: Callable[[float, int], Awaitable[list[dict]]],
                      cases: list[Example]) -> str | None:

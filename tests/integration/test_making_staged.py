@@ -14,7 +14,7 @@ FRAME = ("There is a {box} of no more than {limit} {item}. If we divide them equ
 
 # Scripted maker replies (the stub's): a compute over the slots, wrong and then right.
 RIGHT_COMPUTE = '''```python
-def compute(box, limit, item, divisor, who, remainder, item2, box2):
+def compute(box, limit, item, divisor, who, remainder):
     for n in range(remainder, limit + 1, divisor):
         if n > 0:
             return str(n)
@@ -22,7 +22,7 @@ def compute(box, limit, item, divisor, who, remainder, item2, box2):
 ```'''
 PLAN = "v4 is the divisor and v6 the remainder: the answer is the smallest positive n with n % v4 == v6."
 WRONG_COMPUTE = '''```python
-def compute(box, limit, item, divisor, who, remainder, item2, box2):
+def compute(box, limit, item, divisor, who, remainder):
     return str(limit)
 ```'''
 

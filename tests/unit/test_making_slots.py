@@ -51,16 +51,32 @@ def test_numbers_shared_by_two_questions_are_still_slots():
     assert "100" not in template.shown() and "5 " not in template.shown()
 
 
-def test_lists_of_varying_length_are_one_string_slot():
-    questions = ["Meet for 1.5 hours.\nA's availability: 09:00 - 09:30, 10:30 - 13:00\nB's "
-                 "availability: 08:30 - 12:00\nWhat time slot works best?",
-                 "Meet for 0.5 hours.\nA's availability: 08:30 - 09:00\nB's availability: "
-                 "08:00 - 09:30, 10:00 - 10:30, 11:30 - 12:00\nWhat time slot works best?",
-                 "Meet for 1 hours.\nA's availability: 13:00 - 14:00, 15:00 - 16:00\nB's "
-                 "availability: 13:30 - 15:30\nWhat time slot works best?"]
+MEETINGS = ["Meet for 1.5 hours.\nA's availability: 09:00 - 09:30, 10:30 - 13:00\nB's "
+            "availability: 08:30 - 12:00\nWhat time slot works best?",
+            "Meet for 0.5 hours.\nA's availability: 08:30 - 09:00\nB's availability: "
+            "08:00 - 09:30, 10:00 - 10:30, 11:30 - 12:00\nWhat time slot works best?",
+            "Meet for 1 hours.\nA's availability: 13:00 - 14:00, 15:00 - 16:00\nB's "
+            "availability: 13:30 - 15:30\nWhat time slot works best?"]
+
+
+def test_lists_of_time_ranges_of_varying_length_become_typed_lists():
+    template = find_slots(MEETINGS)
+    assert template is not None and template.types == ("float", "list[range[time]]", "list[range[time]]")
+    assert template.values(MEETINGS[1])["v3"] == [[480, 570], [600, 630], [690, 720]]
+    assert template.values(MEETINGS[1])["v2"] == [[510, 540]]  # a one-item list is still a list
+
+
+def test_the_generated_parser_reads_typed_lists_as_the_maker_did():
+    template = find_slots(MEETINGS)
+    new = "Meet for 2 hours.\nA's availability: 08:00 - 10:00\nB's availability: 09:00 - 17:30, 17:45 - 18:00\nWhat time slot works best?"
+    assert run_parser(template.parser_source(), new) == template.values(new)
+    assert template.values(new)["v3"] == [[540, 1050], [1065, 1080]]
+
+
+def test_free_text_with_commas_stays_text():
+    questions = ["Say: red, green and blue. Done?", "Say: a cat, a dog. Done?", "Say: one. Done?"]
     template = find_slots(questions)
-    assert template is not None and template.types == ("float", "str", "str")
-    assert template.values(questions[1])["v3"] == "08:00 - 09:30, 10:00 - 10:30, 11:30 - 12:00"
+    assert template is not None and template.types == ("str",)
 
 
 def test_questions_without_a_shared_frame_give_none():

@@ -1,0 +1,45 @@
+"""compute's parameters: repeated clauses of a frame become lists, copied slots are not passed."""
+from __future__ import annotations
+
+from agents.making.parameters import parameters_for
+from agents.making.slots import find_slots
+
+CLAUSE = "if we divide them equally among {} {}, we have {} left"
+
+
+def crt(box, limit, item, groups):
+    clauses = "; ".join(CLAUSE.format(*g) for g in groups)
+    return (f"There is a {box} of no more than {limit} {item}. {clauses[0].upper()}{clauses[1:]}. "
+            f"How many {item} are in the {box}?")
+
+
+QUESTIONS = [crt("ship", 95765, "apricots", [(5, "penguins", 2), (107, "monkeys", 28), (179, "racoons", 9)]),
+             crt("room", 2696017, "peaches", [(61, "monkeys", 44), (193, "racoons", 185), (229, "lemurs", 164)]),
+             crt("truck", 1409623, "pears", [(17, "hippos", 13), (283, "cats", 7), (293, "owls", 1)])]
+
+
+def test_three_alike_clauses_become_three_lists_and_copies_are_dropped():
+    template = find_slots(QUESTIONS)
+    values = [template.values(q) for q in QUESTIONS]
+    params = parameters_for(template, values)
+    assert params.arguments(values[1]) == ["room", 2696017, "peaches", [61, 193, 229],
+                                           ["monkeys", "racoons", "lemurs"], [44, 185, 164]]
+    assert params.signature(template) == "v1: str, v2: int, v3: str, v4: list[int], v5: list[str], v6: list[int]"
+    shown = params.shown(template, values[0])
+    assert "{v4[1]=107} {v5[1]='monkeys'}" in shown and "How many 'apricots' are in the 'ship'" in shown
+
+
+def test_the_arguments_source_matches_the_host_side_arguments():
+    template = find_slots(QUESTIONS)
+    values = [template.values(q) for q in QUESTIONS]
+    params = parameters_for(template, values)
+    namespace: dict = {}
+    exec(compile(params.source(), "<arguments>", "exec"), namespace)  # the system's own source
+    assert all(namespace["arguments"](v) == params.arguments(v) for v in values)
+
+
+def test_two_alike_clauses_stay_scalars():
+    two = [crt("ship", 100 + i, "figs", [(5 + i, "cats", 2), (7, "dogs", 3 + i)]) for i in range(3)]
+    template = find_slots(two)
+    params = parameters_for(template, [template.values(q) for q in two])
+    assert not params.grouped
