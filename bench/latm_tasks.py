@@ -52,7 +52,8 @@ def test_lines(limits: dict[str, int | None]) -> list[str]:
 
 async def run(args: argparse.Namespace) -> tuple[dict, list[dict], dict[str, float]]:
     store = Path(tempfile.mkdtemp()) / "tools.sqlite"
-    maker = MakerConfig(samples_per_round=args.samples, rounds=args.rounds)
+    maker = MakerConfig(samples_per_round=args.samples, rounds=args.rounds,
+                        **({"shapes": tuple(args.shapes)} if args.shapes else {}))
     # The paper's protocol: one making attempt from the training examples. Test requests carry
     # targets for scoring only, so they must never become examples of a second attempt.
     config = PipelineConfig(store_path=str(store), users=2, maker=maker,
@@ -96,7 +97,7 @@ async def baselines(args: argparse.Namespace) -> dict[str, dict[str, dict]]:
     llm = LLMClient(LLMConfig.load(args.config))
     try:
         for role in ("maker", "user"):
-            solver = Solver(llm, sandbox=None, role=role)
+            solver = Solver(llm, sandbox=None, role=role, max_tokens={"cot": args.cot_tokens})
             for task in args.tasks:
                 items = paper_split(task).test[:args.baseline_limit]
                 right, cost, calls = 0, 0.0, 0
@@ -153,8 +154,12 @@ def main() -> None:
     parser.add_argument("--baseline-limit", type=int, default=None,
                         help="test items per task for the chain-of-thought baselines (default --limit)")
     parser.add_argument("--no-baselines", action="store_true", help="skip the chain-of-thought baselines")
+    parser.add_argument("--cot-tokens", type=int, default=640,
+                        help="token cap of a baseline's chain of thought (the solver's own is 400)")
     parser.add_argument("--samples", type=int, default=4, help="maker samples per round")
     parser.add_argument("--rounds", type=int, default=3, help="maker rounds per tool shape")
+    parser.add_argument("--shapes", nargs="+", choices=["staged", "core", "end_to_end", "structured"],
+                        help="tool shapes the maker tries, in order (default: the maker's own)")
     parser.add_argument("--config", help="LLM endpoint config file (default: env, else embedded model)")
     args = parser.parse_args()
     args.baseline_limit = args.baseline_limit or args.limit

@@ -28,7 +28,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--examples", type=int, default=2,
                    help="examples shown to the maker, and as many held out (default 2)")
     p.add_argument("--end-to-end", action="store_true",
-                   help="also try whole end-to-end tools when core and staged ones fail (slower)")
+                   help="also try whole end-to-end tools when staged and core ones fail (slower)")
     add_pipeline_options(p)
     p.set_defaults(func=demo_command)
 
@@ -52,7 +52,7 @@ def demo_command(args: argparse.Namespace) -> int:
               "the tool users and dispatcher the embedded SmolLM2-135M (offline)")
     # The embedded models are the only heavy processes of a demo: give them both cores.
     os.environ.setdefault("LATM_EMBEDDED_THREADS", "2")
-    shapes = ("core", "staged") + (("end_to_end",) if args.end_to_end else ())
+    shapes = ("staged", "core") + (("end_to_end",) if args.end_to_end else ())
     maker = MakerConfig(samples_per_round=args.samples, rounds=args.rounds, max_tokens=500,
                         shapes=shapes)
     config = pipeline_config(args, maker=maker)

@@ -209,8 +209,11 @@ def server_for(name: str, servers: Servers | None = None) -> EmbeddedModel:
 
 
 # A local model on a shared CPU can take minutes over a long prompt, and a timed-out request
-# is not cancelled: a retry only queues a second copy behind the first.
-EMBEDDED_MIN_TIMEOUT_S = 600.0
+# is not cancelled: a retry only queues a second copy behind the first. The server answers one
+# request at a time and the deadline counts the time queued there, so a role sends one at a
+# time (more would only wait in the server's queue, on the clock).
+EMBEDDED_MIN_TIMEOUT_S = 1200.0
+EMBEDDED_CONCURRENCY = 1
 
 
 def configure_with_embedded(config: LLMConfig, servers: Servers | None = None) -> LLMConfig:
@@ -223,5 +226,6 @@ def configure_with_embedded(config: LLMConfig, servers: Servers | None = None) -
             urls[name] = server_for(name, servers).ensure_started()
         out = out.with_role(role, base_url=urls[name], model=name, embedded=True,
                             embedded_model=name, api_key_env="LATM_EMBEDDED_NO_KEY",
-                            timeout_s=max(config.role(role).timeout_s, EMBEDDED_MIN_TIMEOUT_S))
+                            timeout_s=max(config.role(role).timeout_s, EMBEDDED_MIN_TIMEOUT_S),
+                            concurrency=EMBEDDED_CONCURRENCY)
     return out

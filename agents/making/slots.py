@@ -51,7 +51,7 @@ class SlotTemplate:
             return None
         try:
             return {name: cast(text, kind) for name, text, kind in zip(self.names, texts, self.types)}
-        except (ValueError, AttributeError):  # AttributeError: a time that does not parse
+        except ValueError:
             return None
 
     def shown(self, values: dict | None = None) -> str:
