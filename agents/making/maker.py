@@ -38,8 +38,8 @@ class MakerConfig(BaseModel):
     token_budget: int = Field(default=60000, ge=1000, description="total tokens one tool may cost")
     accept_rate: float = Field(default=1.0, gt=0, le=1, description="validation pass rate to accept")
     shapes: tuple[Literal["core", "staged", "end_to_end", "structured"], ...] = Field(
-        default=("staged", "core", "end_to_end"), min_length=1,
-        description="tool shapes to try, in order: staged (frame parser + model-written compute) carries small makers furthest")
+        default=("core", "staged", "end_to_end"), min_length=1,
+        description="tool shapes to try, in order (cheapest first: core prompts are the shortest)")
 
 
 class _BudgetSpent(Exception):
