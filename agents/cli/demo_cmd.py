@@ -25,15 +25,16 @@ def register(sub: argparse._SubParsersAction) -> None:
                                    "tool-maker paper, runs it, and shows tools being made, verified "
                                    "and reused. Runs offline on the embedded model when no endpoint "
                                    "is configured.")
-    p.add_argument("-n", type=int, default=32, help="requests in the stream (default 32, 8 per task)")
-    p.add_argument("--seed", type=int, default=7, help="stream seed")
+    p.add_argument("-n", type=int, default=40, help="requests in the stream (default 40, 10 per task)")
+    p.add_argument("--seed", type=int, default=1, help="stream seed")
     p.add_argument("--tasks", nargs="+", default=list(DEMO_TASKS), choices=list(PAPER_TASKS),
                    metavar="TASK", help=f"tasks of the stream (default: {' '.join(DEMO_TASKS)})")
     p.add_argument("--dir", default=".latm/demo", help="where the stream, results and tool store go")
     p.add_argument("--samples", type=int, default=3, help="maker samples per round (default 3)")
     p.add_argument("--rounds", type=int, default=1, help="maker rounds per tool shape (default 1)")
-    p.add_argument("--examples", type=int, default=2,
-                   help="examples shown to the maker, and as many held out (default 2)")
+    # Two examples often share a word by chance ("a field of ..."), which the frame then keeps.
+    p.add_argument("--examples", type=int, default=3,
+                   help="examples shown to the maker, and as many held out (default 3)")
     p.add_argument("--end-to-end", action="store_true",
                    help="also try whole end-to-end tools when core and staged ones fail (slower)")
     add_pipeline_options(p)

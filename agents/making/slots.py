@@ -20,6 +20,7 @@ from agents.making.slot_values import cast, kind_of
 _TOKEN = re.compile(r"\d+(?:\.\d+)?|\w+|\s+|[^\w\s]")
 _WORD = re.compile(r"[A-Za-z]{2,}")
 _LONG_WORD = re.compile(r"[A-Za-z]{4,}")
+_BRACKET = re.compile(r"[\[\](){}<>]")  # brackets: the values of bracket tasks
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,9 @@ def find_slots(questions: list[str], min_words: int = 2) -> SlotTemplate | None:
     maps = _alignments(first, others)
     worded, edges = [], []
     for start, size in _runs(maps, first):
+        start, size = _values_side_brackets(first, start, size)
+        if size == 0:
+            continue
         text = "".join(first[start:start + size])
         # A frame piece carries wording; shared digits and commas inside a list are values.
         if len(_WORD.findall(text)) >= min_words or (size > 1 and _LONG_WORD.search(text)):
@@ -104,6 +108,32 @@ def find_slots(questions: list[str], min_words: int = 2) -> SlotTemplate | None:
         if template and template.types:
             return template
     return None
+
+
+def _values_side_brackets(tokens: list[str], start: int, size: int) -> tuple[int, int]:
+    """A shared run without the brackets at its ends that touch a slot: a bracket all questions
+    happen to open their values with ("Input: [") is a value, not wording."""
+    def loose(token: str) -> bool:
+        return bool(_BRACKET.fullmatch(token)) or token.isspace()
+
+    end = start + size
+    if end < len(tokens):
+        cut = end
+        while cut > start and loose(tokens[cut - 1]):
+            cut -= 1
+        if any(_BRACKET.fullmatch(t) for t in tokens[cut:end]):
+            while cut < end and tokens[cut].isspace():
+                cut += 1  # the space before the value stays wording
+            end = cut
+    if start > 0:
+        cut = start
+        while cut < end and loose(tokens[cut]):
+            cut += 1
+        if any(_BRACKET.fullmatch(t) for t in tokens[start:cut]):
+            while cut > start and tokens[cut - 1].isspace():
+                cut -= 1
+            start = cut
+    return start, end - start
 
 
 def _alignments(first: list[str], others: list[list[str]]) -> list[dict[int, int]]:

@@ -82,3 +82,10 @@ def test_free_text_with_commas_stays_text():
 def test_questions_without_a_shared_frame_give_none():
     assert find_slots(["What is two plus two?", "Name a red fruit.", "Why is the sky blue?"]) is None
     assert find_slots(["one question only: 5"]) is None
+
+
+def test_a_bracket_every_question_opens_its_value_with_stays_in_the_slot():
+    questions = ["Close it. Input: [ <", "Close it. Input: [ [ (", "Close it. Input: [ {"]
+    template = find_slots(questions)
+    assert template is not None and template.pieces[0] == "Close it. Input: "
+    assert template.values("Close it. Input: ( [")["v1"] == "( ["
