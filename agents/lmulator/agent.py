@@ -15,7 +15,6 @@ from agents.lmulator.runner import LMulatorConfig
 from agents.lmulator.state import ReplyLimits
 from agents.lmulator.transform import Site
 from agents.solver import Solver
-from agents.using.usage import usage_of
 from bus.messages import (
     ErrorInfo, SimulateLine, SolveAnswer, SolveRequest, StateChange,
 )
@@ -64,11 +63,7 @@ class LMulatorAgent:
             code=result.error or "no_answer", message=result.detail or "no answer was found")
         return SolveAnswer(
             request_id=msg.request_id, trace_id=msg.trace_id, answer=result.answer,
-            method=result.method, program=result.program, llm_calls=result.llm_calls,
-            prompt_tokens=sum(r.prompt_tokens for r in result.records),
-            completion_tokens=sum(r.completion_tokens for r in result.records),
-            cost_usd=sum(r.cost_usd for r in result.records), usage=usage_of(result.records),
-            error=error)
+            method=result.method, program=result.program, spend=result.spend, error=error)
 
     async def simulate_line(self, msg: SimulateLine) -> StateChange:
         """Ask the LM how one failing line changes the given state."""

@@ -5,10 +5,10 @@ import asyncio
 import ast
 from typing import Callable
 
+from agents.llm.accounting import spend_of
 from agents.lmulator.answer_extract import answers_match, normalize_answer
 from agents.lmulator.runner import LMulator, RunResult
 from agents.lmulator.scopes import helper_names
-from agents.using.usage import usage_of
 from bus.messages import CaseResult, ErrorInfo, Verdict
 from store.tool_spec import Example, ToolSpec
 
@@ -58,7 +58,7 @@ async def verify_soft_tool(lmulator: LMulator, code: str, entry: str, cases: lis
     error = ErrorInfo(code="soft_tool_rejected", message=results[0].error or "") \
         if failed_all else None
     return Verdict(passed=sum(r.ok for r in results), total=len(results), cases=results,
-                   error=error, usage=usage_of(records))
+                   error=error, spend=spend_of(records))
 
 
 def default_compare(got: str, target: str) -> bool:

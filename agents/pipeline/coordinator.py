@@ -12,9 +12,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from agents.pipeline.making_claims import MakingClaims
 from agents.pipeline.services import Services
 from agents.pipeline.task_groups import TaskGroup, TaskGroups
-from agents.using.usage import merge_usage
 from bus.messages import (
-    DispatchRequest, Dispatched, ErrorInfo, MakeTool, RoleUsage, SolveRequest, ToolAnswer, ToolMade, UseTool)
+    DispatchRequest, Dispatched, ErrorInfo, MakeTool, SolveRequest, ToolAnswer, ToolMade, UseTool)
+from bus.spend import Spend
 from store.store_errors import StoreUnavailableError, ToolStoreError
 
 
@@ -88,19 +88,19 @@ class Coordinator:
             if req.task and found.tool_id and found.method == "task":
                 self._task_routes[req.task] = found
         if found.tool_id:
-            return await self._use(req, found.tool_id, found.tool_version, found.confidence, found.usage)
+            return await self._use(req, found.tool_id, found.tool_version, found.confidence, found.spend)
         group = self.groups.get(req.text, req.task)
         if not group.checked_history:
             self._recall_failures(group)
         while True:
             if group.state == "ready":
-                return await self._use(req, group.tool.tool_id, group.tool.version, 1.0, found.usage, group)
+                return await self._use(req, group.tool.tool_id, group.tool.version, 1.0, found.spend, group)
             if group.state == "failed":
-                answer = await self._solve(req, found.usage)
+                answer = await self._solve(req, found.spend)
                 self._maybe_remake(group, req, answer)
                 return answer
             if group.state == "making" and not self.config.wait_for_tool:
-                return await self._solve(req, found.usage)
+                return await self._solve(req, found.spend)
             if group.state == "making":
                 await self._parked(group.made.wait())
                 continue
@@ -111,16 +111,16 @@ class Coordinator:
                 await self._wait_for_change()  # a labelled request waits to be answered by the tool
                 continue
             if len(group.examples) + group.pending_labels < self.config.needed:
-                return await self._label_with_solver(req, group, found.usage)
+                return await self._label_with_solver(req, group, found.spend)
             if not self.config.wait_for_tool:  # enough labels are on their way
-                return await self._solve(req, found.usage)
+                return await self._solve(req, found.spend)
             await self._wait_for_change()
 
-    async def _label_with_solver(self, req, group: TaskGroup, usage: list[RoleUsage]) -> ToolAnswer:
+    async def _label_with_solver(self, req, group: TaskGroup, spend: Spend) -> ToolAnswer:
         """No target: the solver answers, and its answer becomes one of the group's examples."""
         group.pending_labels += 1
         try:
-            answer = await self._solve(req, usage)
+            answer = await self._solve(req, spend)
         finally:
             group.pending_labels -= 1
         if group.add_example(req.text, answer.answer, self.config.needed):
@@ -197,8 +197,7 @@ class Coordinator:
                             reason=f"maker failed: {type(exc).__name__}: {exc}"[:500])
         self.made.append(made)
         self.on_event("made", {"task": group.key, "ok": made.ok, "samples": made.samples, "reused": made.reused,
-                               "tokens": made.prompt_tokens + made.completion_tokens,
-                               "cost_usd": made.cost_usd + sum(u.cost_usd for u in made.verify_usage),
+                               "tokens": made.spend.role("maker").tokens, "cost_usd": made.spend.cost_usd,
                                "reason": made.reason, "tool": made.tool})
         self._store_outcome(group, made)
 
@@ -259,7 +258,7 @@ class Coordinator:
             self._health.clear()
 
     async def _use(self, req, tool_id: str, version: str, confidence: float,
-                   usage: list[RoleUsage], group: TaskGroup | None = None) -> ToolAnswer:
+                   spend: Spend, group: TaskGroup | None = None) -> ToolAnswer:
         """Answer with the tool; on tool failure fall back to the solver and note tool health."""
         use = UseTool(request_id=req.request_id, trace_id=req.trace_id, text=req.text, task=req.task,
                       tool_id=tool_id, tool_version=version, confidence=confidence)
@@ -271,10 +270,10 @@ class Coordinator:
         group.tool_uses += 1
         self._count_use(tool_id, version, used.route == "tool")
         if used.route == "tool":
-            return _with_usage(used, merge_usage(usage, used.usage))
+            return used.model_copy(update={"spend": spend + used.spend})
         group.tool_failures += 1
         self._maybe_quarantine(group, tool_id)
-        fallback = await self._solve(req, merge_usage(usage, used.usage))
+        fallback = await self._solve(req, spend + used.spend)
         return fallback.model_copy(update={"tool_id": tool_id, "tool_version": version})
 
     def _maybe_quarantine(self, group: TaskGroup, tool_id: str) -> None:
@@ -287,18 +286,14 @@ class Coordinator:
             self.on_event("quarantined", {"task": group.key, "tool_id": tool_id})
             group.finish(None, f"tool {tool_id} quarantined after {group.tool_failures} failures")
 
-    async def _solve(self, req, usage: list[RoleUsage]) -> ToolAnswer:
+    async def _solve(self, req, spend: Spend) -> ToolAnswer:
         """The solver role answers directly (no tool)."""
         solved = await self.services.solve(SolveRequest(
             request_id=req.request_id, trace_id=req.trace_id, question=req.text,
             method=self.config.solver_method))
-        solver_usage = solved.usage or [RoleUsage(
-            role="solver", calls=solved.llm_calls, prompt_tokens=solved.prompt_tokens,
-            completion_tokens=solved.completion_tokens, cost_usd=solved.cost_usd)]
-        answer = ToolAnswer(request_id=req.request_id, trace_id=req.trace_id, answer=solved.answer,
-                            route="solver" if solved.answer is not None else "error",
-                            error=solved.error if solved.answer is None else None)
-        return _with_usage(answer, merge_usage(usage, solver_usage))
+        return ToolAnswer(request_id=req.request_id, trace_id=req.trace_id, answer=solved.answer,
+                          route="solver" if solved.answer is not None else "error",
+                          error=solved.error if solved.answer is None else None, spend=spend + solved.spend)
 
     async def _wait_for_change(self) -> None:
         async with self._changed:
@@ -317,15 +312,6 @@ class Coordinator:
     async def _notify(self) -> None:
         async with self._changed:
             self._changed.notify_all()
-
-
-def _with_usage(answer: ToolAnswer, usage: list[RoleUsage]) -> ToolAnswer:
-    """Set the per-role usage and the totals derived from it."""
-    return answer.model_copy(update={
-        "usage": usage, "llm_calls": sum(u.calls for u in usage),
-        "prompt_tokens": sum(u.prompt_tokens for u in usage),
-        "completion_tokens": sum(u.completion_tokens for u in usage),
-        "cost_usd": sum(u.cost_usd for u in usage)})
 
 
 def _error(req, code: str, message: str) -> ToolAnswer:

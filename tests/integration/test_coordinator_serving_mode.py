@@ -35,7 +35,7 @@ async def test_requests_do_not_wait_for_making_when_serving(llm_stub, tmp_path):
         gate.set()
         await coordinator.drain()
         after = await coordinator.answer(requests[7])
-        assert after.route == "tool" and after.llm_calls == 0
+        assert after.route == "tool" and after.spend.calls == 0
     finally:
         gate.set()
         await services.close()

@@ -49,7 +49,7 @@ async def test_an_episode_imagines_calls_observes_and_reflects(llm_stub, tmp_pat
     simulate, reflect = llm_stub.calls("simulator")[0], llm_stub.calls()[-1]
     assert '"days": 10' in simulate.messages[-1]["content"]
     assert "2022-01-11" in reflect.messages[-1]["content"]  # the reflection sees the observation
-    assert {u.role: u.calls for u in done.usage} == {"explorer": 3, "simulator": 1}
+    assert {u.role: u.calls for u in done.spend.roles} == {"explorer": 3, "simulator": 1}
     [demo] = ToolDemos(tmp_path / "s.sqlite").list("add_date")
     assert demo.call == ToolCall(name="add_date", arguments={"date": "2022-01-01", "days": 10})
     assert demo.observation == '{"date": "2022-01-11"}'

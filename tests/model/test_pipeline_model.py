@@ -61,7 +61,7 @@ async def test_core_shape_runs_on_the_embedded_model(tmp_path):
     finally:
         await maker.close()
         embedded.stop()
-    assert made.samples == 4 and made.rounds == 1 and made.completion_tokens > 0
+    assert made.samples == 4 and made.rounds == 1 and made.spend.completion_tokens > 0
     if made.ok:  # the tiny model often manages this one; when it does, the tool is a framed core
         assert "def core_solve(" in made.tool.code and "def solve(question: str)" in made.tool.code
         assert made.tool.shape == "end_to_end" and not made.reused

@@ -71,8 +71,8 @@ async def test_agent_answers_solve_request_and_simulate_line(llm_stub):
     try:
         llm_stub.script("So the answer is (B).", role="solver")
         reply = await agent.solve(SolveRequest(question=QUESTION, method="cot", trace_id="t1"))
-        assert reply.answer == "(B)" and reply.trace_id == "t1" and reply.llm_calls == 1
-        assert [(u.role, u.calls) for u in reply.usage] == [("solver", 1)]
+        assert reply.answer == "(B)" and reply.trace_id == "t1" and reply.spend.calls == 1
+        assert [(u.role, u.calls) for u in reply.spend.roles] == [("solver", 1)]
         llm_stub.script("{'total': 7, 'secret': 1}", role="lmulator", times=1)
         change = await agent.simulate_line(SimulateLine(
             program="total = 3\ntotal = add_lucky_number(total)\n", line_no=2,

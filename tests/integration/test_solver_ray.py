@@ -21,7 +21,7 @@ async def test_lmulator_actor_solves_with_chain_of_code(llm_stub):
                                                trace_id="ray-1"))
         assert isinstance(reply, SolveAnswer), reply
         assert reply.answer == "yes" and reply.method == "coc" and reply.trace_id == "ray-1"
-        assert reply.llm_calls == 2 and "is_even(14)" in (reply.program or "")
+        assert reply.spend.calls == 2 and "is_even(14)" in (reply.program or "")
         # A question the model cannot turn into a program is an answer with an error, not a crash.
         llm_stub.script("no idea", role="solver", match="Is the sky green?")
         failed = await handle.call(SolveRequest(question="Is the sky green?", method="coc"))
