@@ -23,7 +23,7 @@ async def solve(args: argparse.Namespace) -> int:
     from agents.llm.client import LLMClient
     from agents.llm.config import LLMConfig
     from agents.sandbox import Sandbox
-    from agents.solver import Solver
+    from agents.solving.solver import Solver
 
     client = LLMClient(LLMConfig.load(args.config))
     try:

@@ -67,7 +67,7 @@ class Verifier:
         if self.llm is None:
             return _verdict(msg, [(None, "soft tools need an LLM to simulate their helpers")] * len(msg.cases))
         verdict = await verify_soft_tool(LMulator(self.llm, self.sandbox), msg.code, msg.entry,
-                                         list(msg.cases), compare=lambda got, target: is_correct(got, target, msg.task))
+                                         list(msg.cases), task=msg.task)
         return verdict.model_copy(update={"request_id": msg.request_id, "trace_id": msg.trace_id})
 
     async def _arguments(self, msg: VerifyTool) -> tuple[list[list], list[str | None], list[CallRecord]]:

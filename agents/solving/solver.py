@@ -8,12 +8,12 @@ from pydantic import BaseModel, Field
 from agents.llm.accounting import CallRecord, spend_of
 from agents.llm.client import LLMClient
 from agents.llm.errors import LLMError
-from agents.lmulator.answer_extract import extract_answer, normalize_answer
-from agents.lmulator.program_extract import extract_program
+from agents.llm.reply_code import extract_program
 from agents.lmulator.runner import LMulator, LMulatorConfig
 from agents.lmulator.trace import Trace
+from agents.solving.answer_extract import extract_answer, normalize_answer
+from agents.solving.prompts import coc_messages, cot_messages, direct_messages
 from bus.spend import Spend
-from agents.solver_prompts import coc_messages, cot_messages, direct_messages
 
 Method = Literal["direct", "cot", "coc"]
 METHODS: tuple[str, ...] = ("direct", "cot", "coc")

@@ -32,7 +32,7 @@ async def scenario() -> dict:
     import bus.runtime_env  # noqa: F401  (before ray: keeps every node of the cluster on loopback)
     from ray.cluster_utils import Cluster
 
-    from bus.echo_agent import EchoAgent
+    from tests.support.echo_agent import EchoAgent
     from bus.runtime import Pool, spawn, start_runtime, stop_runtime
 
     cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1, "include_dashboard": False})

@@ -9,7 +9,7 @@ from typing import ClassVar
 
 import pytest
 
-from bus.echo_agent import EchoAgent
+from tests.support.echo_agent import EchoAgent
 from bus.messages import Echo, ErrorReply, Message, SolveRequest
 from bus.runtime import Pool, PoolClosed, spawn
 

@@ -1,20 +1,20 @@
-"""The LMulator agent as a real Ray actor: SolveRequest in, SolveAnswer out, coc run in its sandbox."""
+"""The solver agent as a real Ray actor: SolveRequest in, SolveAnswer out, coc run in its sandbox."""
 from __future__ import annotations
 
 import pytest
 
-from agents.lmulator.agent import LMulatorAgent
+from agents.solving.solver_agent import SolverAgent
 from bus.messages import SolveAnswer, SolveRequest
 from bus.runtime import spawn
 
 pytestmark = pytest.mark.usefixtures("ray_session")
 
 
-async def test_lmulator_actor_solves_with_chain_of_code(llm_stub):
+async def test_solver_actor_solves_with_chain_of_code(llm_stub):
     llm_stub.script("```python\nanswer = 'yes' if is_even(14) else 'no'\n```", role="solver",
                     times=1)
     llm_stub.script("True", role="lmulator", match="`is_even(14)`")
-    handle = spawn(LMulatorAgent, llm_config=llm_stub.config(max_retries=0),
+    handle = spawn(SolverAgent, llm_config=llm_stub.config(max_retries=0),
                    resources={"lmulator": 1})
     try:
         reply = await handle.call(SolveRequest(question="Is 14 even?", method="coc",
