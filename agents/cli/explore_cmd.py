@@ -6,7 +6,7 @@ import asyncio
 import json
 import sys
 
-from agents.cli.tools_cmd import default_store_path
+from store.store_location import default_store_path
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -126,7 +126,7 @@ class Coordinator:
         """A kind the maker failed on in earlier runs starts on the solver path, and is tried
         again on the usual remake schedule rather than by every run from its first request."""
         group.checked_history = True
-        past = self.services.store.making_failures(group.key)
+        past = self.services.store.failures.list(group.key)
         if past and group.recall_failure(past[0].attempts, past[0].reason):
             self.on_event("recalled_failure", {"task": group.key, "attempts": past[0].attempts,
                                                "reason": past[0].reason})

@@ -23,14 +23,14 @@ class StoreWrites:
         """Record the maker's result for a kind; True when a new tool version was stored."""
         if made.ok and made.tool is not None:
             if made.reused:  # later runs route this label to the tool directly
-                self.store.alias_task(key, made.tool.tool_id)
+                self.store.aliases.set(key, made.tool.tool_id)
             else:
                 self.store.put(made.tool)
-            self.store.clear_making_failures(key)
+            self.store.failures.clear(key)
             return not made.reused
         # Only a real try is remembered: an outage (no sample drawn) says nothing of the kind.
         if made.samples:
-            self.store.record_making_failure(key, made.reason)
+            self.store.failures.record(key, made.reason)
         return False
 
     def quarantine(self, tool_id: str) -> None:

@@ -342,13 +342,13 @@ async def test_a_kind_that_failed_in_an_earlier_run_skips_making_until_cleared(l
     llm_stub.script("apple banana", role="solver")
     _, _, config = await run_lines(llm_stub, tmp_path, word_sort_requests(8))
     store = ToolStore(config.store_path)
-    assert store.making_failures("word_sorting")[0].attempts == 1
+    assert store.failures.list("word_sorting")[0].attempts == 1
     llm_stub.reset()
     llm_stub.script("apple banana", role="solver")
     summary, records, _ = await run_lines(llm_stub, tmp_path, word_sort_requests(8, start=20))
     assert summary.made == [] and llm_stub.calls("maker") == []  # straight to the solver
     assert all(r["route"] == "solver" for r in records)
-    store.clear_making_failures()
+    store.failures.clear()
     llm_stub.script(WORD_SORT_TOOL, role="maker")
     summary, records, _ = await run_lines(llm_stub, tmp_path, word_sort_requests(8, start=40))
-    assert [m.ok for m in summary.made] == [True] and store.making_failures() == []
+    assert [m.ok for m in summary.made] == [True] and store.failures.list() == []
