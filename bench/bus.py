@@ -19,7 +19,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != HERE]
 sys.path.insert(0, os.path.dirname(HERE))
 
-from bus.messages import Echo  # noqa: E402
+from bus.wire.messages import Echo  # noqa: E402
 from bus.runtime import Pool, start_runtime, stop_runtime  # noqa: E402
 from tests.support.echo_agent import EchoAgent  # noqa: E402
 

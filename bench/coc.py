@@ -25,7 +25,7 @@ sys.path.insert(0, str(HERE.parent))
 from agents.lmulator.runner import LMulatorConfig  # noqa: E402
 from agents.solving.solver import METHODS, Solver, SolverResult  # noqa: E402
 from agents.tasks.scoring import is_correct  # noqa: E402
-from bus.spend import NOTHING, Spend  # noqa: E402
+from bus.wire.spend import NOTHING, Spend  # noqa: E402
 
 # BIG-Bench Hard's algorithmic tasks among the files we have (the rest are NLP or synthetic).
 ALGORITHMIC = {"dyck_languages", "logical_deduction_five_objects",

@@ -30,8 +30,8 @@ from agents.llm.config import LLMConfig  # noqa: E402
 from agents.llm.embedded import configure_with_embedded  # noqa: E402
 from agents.llm.errors import LLMError  # noqa: E402
 from agents.using.tool_calls import ArgumentError, extract_call  # noqa: E402
-from bus.messages import ExploreTool  # noqa: E402
-from bus.spend import Spend  # noqa: E402
+from bus.wire.messages import ExploreTool  # noqa: E402
+from bus.wire.spend import Spend  # noqa: E402
 from store.explorer_memory import ExplorerMemory  # noqa: E402
 from store.tool_demos import ToolDemos  # noqa: E402
 from store.tool_search import ToolIndex, text_weights  # noqa: E402

@@ -10,14 +10,14 @@ from typing import IO
 from pydantic import BaseModel, ConfigDict, Field
 
 from store import making_failures, task_aliases
+from bus.wire.tool_spec import ToolShape, ToolSpec, ToolStatus
 from store.making_failures import MakingFailures
 from store.sqlite_db import SqliteFile
 from store.store_errors import ToolImportError, ToolNotFound, ToolStoreError
-from store.tool_exchange import export_line, parse_export_line
-from store.tool_search import ToolIndex
 from store.store_location import DEFAULT_STORE_PATH
 from store.task_aliases import TaskAliases
-from store.tool_spec import ToolShape, ToolSpec, ToolStatus
+from store.tool_exchange import export_line, parse_export_line
+from store.tool_search import ToolIndex
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS tool_versions (

@@ -56,8 +56,8 @@ async def explore(args: argparse.Namespace, apis: list) -> dict:
     from agents.exploring.explorer import Explorer
     from agents.llm.config import LLMConfig
     from agents.llm.embedded import configure_with_embedded
-    from bus.messages import ExploreTool
-    from bus.spend import Spend
+    from bus.wire.messages import ExploreTool
+    from bus.wire.spend import Spend
 
     llm_config = configure_with_embedded(LLMConfig.load(args.config))
     explorer = Explorer(args.store or default_store_path(), llm_config, simulate_http=args.simulate)

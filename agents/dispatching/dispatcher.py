@@ -8,9 +8,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from agents.llm.client import LLMClient
 from agents.llm.config import LLMConfig
 from agents.llm.errors import LLMError
-from bus.messages import DispatchRequest, Dispatched
-from bus.spend import NOTHING, Spend
-from store.tool_spec import ToolSpec
+from bus.wire.messages import DispatchRequest, Dispatched
+from bus.wire.spend import NOTHING, Spend
+from bus.wire.tool_spec import ToolSpec
 from store.tool_store import ToolStore
 
 

@@ -12,9 +12,9 @@ from agents.llm.client import LLMClient
 from agents.llm.config import LLMConfig
 from agents.sandbox import Sandbox, SandboxConfig
 from agents.using.arguments import spec_api
-from bus.messages import ErrorInfo, Explored, ExploreTool
+from bus.wire.api_spec import ApiSpec
+from bus.wire.messages import ErrorInfo, Explored, ExploreTool
 from store.api_cache import ApiCache
-from store.api_spec import ApiSpec
 from store.explorer_memory import ExplorerMemory
 from store.tool_demos import ToolDemos
 from store.tool_store import ToolStore

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from pydantic import BaseModel, ConfigDict, Field
 
 from agents.llm.prices import PriceTable
-from bus.spend import Spend
+from bus.wire.spend import Spend
 
 
 class CallRecord(BaseModel):

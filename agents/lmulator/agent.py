@@ -13,7 +13,7 @@ from agents.lmulator.replies import reply_from_text
 from agents.lmulator.runner import LMulatorConfig
 from agents.lmulator.state import ReplyLimits
 from agents.lmulator.transform import Site
-from bus.messages import ErrorInfo, SimulateLine, StateChange
+from bus.wire.messages import ErrorInfo, SimulateLine, StateChange
 
 
 class LMulatorAgent:

@@ -8,8 +8,8 @@ from agents.llm.accounting import spend_of
 from agents.lmulator.runner import LMulator, RunResult
 from agents.lmulator.scopes import helper_names
 from agents.tasks.scoring import is_correct
-from bus.messages import CaseResult, ErrorInfo, Verdict
-from store.tool_spec import Example, ToolSpec
+from bus.wire.messages import CaseResult, ErrorInfo, Verdict
+from bus.wire.tool_spec import Example, ToolSpec
 
 
 def undefined_helpers(code: str) -> list[str]:

@@ -12,17 +12,17 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from agents.llm.client import LLMClient
 from agents.llm.config import LLMConfig
-from agents.making import prompts
 from agents.lmulator.soft_tools import is_soft_tool
+from agents.making import prompts
 from agents.making.code_extract import (
     CodeExtractionError, add_missing_imports, extract_function, function_docstring,
     function_signature)
 from agents.making.asks import Ask, asks_for
 from agents.making.feedback import default_doc, describe_failures, failure_reason, slugify
 from agents.making.staged import StagedBudget, StagedMaking
-from bus.messages import MakeTool, ToolMade, Verdict, VerifyTool, new_request_id
-from bus.spend import NOTHING, Spend
-from store.tool_spec import Demo, Example, Provenance, ToolSpec
+from bus.wire.messages import MakeTool, ToolMade, Verdict, VerifyTool, new_request_id
+from bus.wire.spend import NOTHING, Spend
+from bus.wire.tool_spec import Demo, Example, Provenance, ToolSpec
 
 VerifyFn = Callable[[VerifyTool], Awaitable[Verdict]]
 

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from agents.making import staged_prompts as prompts
 from agents.making.code_extract import CodeExtractionError, add_missing_imports, extract_function
 from agents.making.slots import find_slots
-from bus.messages import Verdict
-from store.tool_spec import Example
+from bus.wire.messages import Verdict
+from bus.wire.tool_spec import Example
 
 # (messages, temperature, seed) -> the model's reply text; the maker counts the spend.
 Draw = Callable[[list[dict], float, int], Awaitable[str]]

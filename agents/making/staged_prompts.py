@@ -4,8 +4,8 @@ from __future__ import annotations
 import json
 
 from agents.making.slots import SlotTemplate
-from bus.messages import Verdict
-from store.tool_spec import Example
+from bus.wire.messages import Verdict
+from bus.wire.tool_spec import Example
 
 SYSTEM_PLAN = "You are an expert Python programmer and a careful problem solver."
 

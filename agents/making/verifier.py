@@ -14,7 +14,7 @@ from agents.sandbox import ForbiddenCode, Sandbox, SandboxConfig, check_code
 from agents.tasks.scoring import is_correct
 from agents.using.answers import render_value
 from agents.using.arguments import ArgumentError, extract_arguments
-from bus.messages import CaseResult, Verdict, VerifyTool
+from bus.wire.messages import CaseResult, Verdict, VerifyTool
 
 
 class Verifier:

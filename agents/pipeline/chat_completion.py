@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from bus.messages import ToolAnswer
+from bus.wire.messages import ToolAnswer
 
 DEFAULT_MODEL = "latm"
 _ROLES = {"system", "developer", "user", "assistant", "tool", "function"}

@@ -11,8 +11,8 @@ from agents.pipeline.kind_making import KindMaking
 from agents.pipeline.services import Services
 from agents.pipeline.store_writes import StoreWrites
 from agents.pipeline.task_groups import TaskGroup, TaskGroups
-from bus.messages import DispatchRequest, Dispatched, ErrorInfo, SolveRequest, ToolAnswer, UseTool
-from bus.spend import Spend
+from bus.wire.messages import DispatchRequest, Dispatched, ErrorInfo, SolveRequest, ToolAnswer, UseTool
+from bus.wire.spend import Spend
 from store.store_errors import StoreUnavailableError
 
 

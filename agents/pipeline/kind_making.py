@@ -8,9 +8,9 @@ from agents.pipeline.making_claims import MakingClaims
 from agents.pipeline.services import Services
 from agents.pipeline.store_writes import StoreWrites
 from agents.pipeline.task_groups import TaskGroup
-from bus.messages import MakeTool, ToolMade
+from bus.wire.messages import MakeTool, ToolMade
+from bus.wire.tool_spec import ToolSpec
 from store.store_errors import ToolStoreError
-from store.tool_spec import ToolSpec
 
 
 class KindMaking:

@@ -5,13 +5,13 @@ from agents.dispatching.dispatcher import Dispatcher
 from agents.exploring.background import BackgroundExploration
 from agents.exploring.explorer import Explorer
 from agents.llm.config import LLMConfig
-from agents.solving.solver_agent import SolverAgent
 from agents.making.maker import Maker
 from agents.pipeline.config import PipelineConfig
+from agents.solving.solver_agent import SolverAgent
 from agents.using.tool_user import ToolUser
-from bus.messages import (
+from bus.wire.messages import (
     DispatchRequest, Dispatched, MakeTool, SolveAnswer, SolveRequest, ToolAnswer, ToolMade, UseTool)
-from store.tool_spec import ToolSpec
+from bus.wire.tool_spec import ToolSpec
 from store.tool_store import ToolStore
 
 

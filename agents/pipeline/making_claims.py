@@ -6,8 +6,8 @@ import contextlib
 import time
 from dataclasses import dataclass
 
+from bus.wire.tool_spec import ToolSpec
 from store.making_leases import MakingLeases
-from store.tool_spec import ToolSpec
 from store.tool_store import ToolStore
 
 

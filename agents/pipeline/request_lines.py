@@ -6,7 +6,7 @@ import json
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from agents.pipeline import batch_format
-from bus.messages import ToolAnswer, ToolRequest
+from bus.wire.messages import ToolAnswer, ToolRequest
 
 
 class RequestLine(BaseModel):

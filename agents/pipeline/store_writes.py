@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Callable
 
-from bus.messages import ToolMade
+from bus.wire.messages import ToolMade
 from store.store_errors import ToolStoreError
 from store.tool_store import ToolStore
 

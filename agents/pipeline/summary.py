@@ -5,8 +5,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from agents.llm.prices import PriceTable
-from bus.messages import ToolAnswer, ToolMade
-from bus.spend import NOTHING, Spend
+from bus.wire.messages import ToolAnswer, ToolMade
+from bus.wire.spend import NOTHING, Spend
 
 
 @dataclass

@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
-from store.tool_spec import Example, ToolSpec
+from bus.wire.tool_spec import Example, ToolSpec
 
 GroupState = Literal["collecting", "making", "ready", "failed", "remaking", "quarantined"]
 # What the coordinator does with one request of the group:

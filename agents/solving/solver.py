@@ -13,7 +13,7 @@ from agents.lmulator.runner import LMulator, LMulatorConfig
 from agents.lmulator.trace import Trace
 from agents.solving.answer_extract import extract_answer, normalize_answer
 from agents.solving.prompts import coc_messages, cot_messages, direct_messages
-from bus.spend import Spend
+from bus.wire.spend import Spend
 
 Method = Literal["direct", "cot", "coc"]
 METHODS: tuple[str, ...] = ("direct", "cot", "coc")

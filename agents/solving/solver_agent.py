@@ -8,7 +8,7 @@ from agents.llm.client import LLMClient
 from agents.llm.config import LLMConfig
 from agents.lmulator.runner import LMulatorConfig
 from agents.solving.solver import Solver
-from bus.messages import ErrorInfo, SolveAnswer, SolveRequest
+from bus.wire.messages import ErrorInfo, SolveAnswer, SolveRequest
 
 
 class SolverAgent:

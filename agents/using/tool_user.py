@@ -15,9 +15,9 @@ from agents.sandbox import Sandbox, SandboxConfig
 from agents.using.answers import render_value
 from agents.using.arguments import ArgumentError, extract_arguments
 from agents.using.coalescer import CallCoalescer
-from bus.messages import ErrorInfo, ToolAnswer, UseTool
+from bus.wire.messages import ErrorInfo, ToolAnswer, UseTool
+from bus.wire.tool_spec import ToolSpec
 from store.tool_demos import ToolDemos
-from store.tool_spec import ToolSpec
 from store.tool_store import ToolStore
 
 

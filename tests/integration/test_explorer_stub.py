@@ -7,9 +7,9 @@ from agents.exploring.api_catalog import api_from_description
 from agents.exploring.explorer import Explorer
 from agents.exploring.simulator import SimulatedApi
 from agents.llm.client import LLMClient
-from bus.messages import ExploreTool
+from bus.wire.api_spec import ToolCall
+from bus.wire.messages import ExploreTool
 from store.api_cache import ApiCache
-from store.api_spec import ToolCall
 from store.explorer_memory import ExplorerMemory
 from store.tool_demos import ToolDemos
 

@@ -10,8 +10,8 @@ from agents.dispatching.dispatcher import Dispatcher, DispatcherConfig
 from agents.pipeline.config import PipelineConfig
 from agents.pipeline.local_services import LocalServices
 from agents.pipeline.run import run_stream
-from bus.messages import DispatchRequest
-from store.tool_spec import Example, ToolSpec
+from bus.wire.messages import DispatchRequest
+from bus.wire.tool_spec import Example, ToolSpec
 from store.tool_store import ToolStore
 
 from .pipeline_helpers import (

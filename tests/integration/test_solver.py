@@ -8,7 +8,7 @@ from agents.lmulator.agent import LMulatorAgent
 from agents.sandbox import Sandbox
 from agents.solving.solver import Solver
 from agents.solving.solver_agent import SolverAgent
-from bus.messages import SimulateLine, SolveRequest
+from bus.wire.messages import SimulateLine, SolveRequest
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 
 from agents.solving.solver_agent import SolverAgent
-from bus.messages import SolveAnswer, SolveRequest
 from bus.runtime import spawn
+from bus.wire.messages import SolveAnswer, SolveRequest
 
 pytestmark = pytest.mark.usefixtures("ray_session")
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from agents.cli.main import main
-from store.tool_spec import Example, ToolSpec
+from bus.wire.tool_spec import Example, ToolSpec
 from store.tool_store import ToolStore
 
 REPO = Path(__file__).resolve().parents[2]

@@ -8,7 +8,7 @@ from agents.exploring.explorer import Explorer
 from agents.llm.config import LLMConfig
 from agents.llm.embedded import EmbeddedModel, EmbeddedSettings, configure_with_embedded
 from agents.llm.model_catalog import SMOLLM2
-from bus.messages import ExploreTool
+from bus.wire.messages import ExploreTool
 from store.explorer_memory import ExplorerMemory
 from store.tool_demos import ToolDemos
 

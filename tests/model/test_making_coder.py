@@ -8,7 +8,7 @@ from agents.llm.embedded import EmbeddedModel, EmbeddedSettings, configure_with_
 from agents.llm.model_catalog import CODER_15B
 from agents.making.maker import Maker, MakerConfig
 from agents.tasks.bbh import paper_split
-from bus.messages import MakeTool
+from bus.wire.messages import MakeTool
 
 pytestmark = pytest.mark.model
 

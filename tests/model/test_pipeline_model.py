@@ -48,7 +48,7 @@ async def test_small_run_completes_end_to_end(ray_session, tmp_path):
 async def test_core_shape_runs_on_the_embedded_model(tmp_path):
     from agents.making.maker import Maker
     from agents.tasks.bbh import paper_split
-    from bus.messages import MakeTool
+    from bus.wire.messages import MakeTool
 
     embedded = EmbeddedModel(SMOLLM2, EmbeddedSettings(state_dir=str(tmp_path / "embedded")))
     llm_config = configure_with_embedded(

@@ -6,7 +6,7 @@ from typing import ClassVar
 
 import ray.cloudpickle
 
-from bus.messages import Echo, Message
+from bus.wire.messages import Echo, Message
 
 # tests/ is not installed, so Ray workers could not import this module: send it by value.
 ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])

@@ -8,8 +8,8 @@ from openai.types.chat import ChatCompletion
 
 from agents.pipeline import batch_format
 from agents.pipeline.request_lines import BadLine, bad_line_record, parse_line, result_record
-from bus.messages import ErrorInfo, ToolAnswer
-from bus.spend import Spend
+from bus.wire.messages import ErrorInfo, ToolAnswer
+from bus.wire.spend import Spend
 
 
 def batch_line(custom_id="req-1", content="Sort the following words alphabetically: List: b a", **changes) -> str:

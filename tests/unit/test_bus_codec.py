@@ -8,15 +8,15 @@ import sys
 import msgpack
 import pytest
 
-from bus.codec import CodecError, decode, decode_many, encode, encode_many
-from bus.messages import (
+from bus.wire.codec import CodecError, decode, decode_many, encode, encode_many
+from bus.wire.messages import (
     MESSAGE_CLASSES, MESSAGE_TYPES, CaseResult, DispatchRequest, Dispatched, Echo, ErrorInfo, ErrorReply,
     Explored, ExploreTool, MakeTool, Message, SimulateLine, SolveAnswer, SolveRequest, StateChange, ToolAnswer, ToolMade,
     ToolRequest, UseTool, Verdict, VerifyTool,
 )
-from bus.spend import RoleSpend, Spend
-from store.api_spec import ApiSpec
-from store.tool_spec import Demo, Example, Provenance, ToolSpec
+from bus.wire.api_spec import ApiSpec
+from bus.wire.spend import RoleSpend, Spend
+from bus.wire.tool_spec import Demo, Example, Provenance, ToolSpec
 
 GOLDEN = pathlib.Path(__file__).parent / "golden" / "bus_wire.json"
 IDS = {"request_id": "req-1", "trace_id": "trace-1"}

@@ -7,7 +7,7 @@ import pytest
 
 from agents.llm.accounting import CallRecord, Ledger, combine, spend_of
 from agents.llm.prices import PriceTable
-from bus.spend import Spend
+from bus.wire.spend import Spend
 
 
 def rec(role: str, model: str, p: int, c: int, table: PriceTable) -> CallRecord:

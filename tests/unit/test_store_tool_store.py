@@ -6,8 +6,8 @@ import json
 
 import pytest
 
+from bus.wire.tool_spec import Demo, Example, Provenance, ToolSpec
 from store.store_errors import ToolNotFound, ToolStoreError
-from store.tool_spec import Demo, Example, Provenance, ToolSpec
 from store.tool_store import ToolStore
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from agents.pipeline.task_groups import BadTransition, TaskGroup, TaskGroups, group_key
-from store.tool_spec import ToolSpec
+from bus.wire.tool_spec import ToolSpec
 
 TOOL = ToolSpec(tool_id="t", code="def solve(q):\n    return q\n")
 

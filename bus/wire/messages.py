@@ -8,9 +8,9 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from bus.spend import Spend
-from store.api_spec import ApiSpec
-from store.tool_spec import Example, ToolShape, ToolSpec
+from bus.wire.api_spec import ApiSpec
+from bus.wire.spend import Spend
+from bus.wire.tool_spec import Example, ToolShape, ToolSpec
 
 KIND_DOC = "versioned message type; a breaking change adds a new version, e.g. 'tool_request/2'"
 
