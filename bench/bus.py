@@ -15,11 +15,13 @@ import sys
 import time
 
 # This file is named like the package it measures; drop its folder from the path so `bus` is the package.
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != os.path.dirname(os.path.abspath(__file__))]
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != HERE]
+sys.path.insert(0, os.path.dirname(HERE))
 
-from bus.echo_agent import EchoAgent  # noqa: E402
-from bus.messages import Echo  # noqa: E402
+from bus.wire.messages import Echo  # noqa: E402
 from bus.runtime import Pool, start_runtime, stop_runtime  # noqa: E402
+from tests.support.echo_agent import EchoAgent  # noqa: E402
 
 
 async def measure(pool: Pool, n: int, rounds: int) -> float:

@@ -8,7 +8,7 @@ import time
 from decimal import Decimal, localcontext
 from fractions import Fraction
 
-from agents.llm.stub_server import Fault, StubLLMServer
+from tests.support.stub_llm_server import Fault, StubLLMServer
 
 WORDS = ["apple", "zebra", "mango", "kiwi", "banana", "cherry", "delta", "echo", "fig", "grape", "lemon", "olive"]
 END_TO_END = "takes the full question text"  # words of the maker's end-to-end prompt

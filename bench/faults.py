@@ -23,9 +23,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.update(RAY_health_check_period_ms="500", RAY_health_check_failure_threshold="3")
-import bus.runtime_env  # noqa: E402,F401  (before ray: every node of the cluster stays on loopback)
+import bus.runtime.env  # noqa: E402,F401  (before ray: every node of the cluster stays on loopback)
 
-from agents.llm.stub_server import StubLLMServer  # noqa: E402
+from tests.support.stub_llm_server import StubLLMServer  # noqa: E402
 from bench.fault_stream import VICTIM_KINDS, Outages, stream_lines, write_requests  # noqa: E402
 
 REPLICA_TITLES = ("ray::AgentHost",)  # the bus hosts every agent (users, solvers, dispatchers, maker, verifiers)

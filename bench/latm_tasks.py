@@ -91,7 +91,7 @@ async def run(args: argparse.Namespace) -> tuple[dict, list[dict], dict[str, flo
 async def baselines(args: argparse.Namespace) -> dict[str, dict[str, dict]]:
     """Chain of thought, no tools, on the same test items: role -> task -> accuracy and cost."""
     from agents.llm.client import LLMClient
-    from agents.solver import Solver
+    from agents.solving.solver import Solver
     from agents.tasks.scoring import is_correct
     out: dict[str, dict[str, dict]] = {}
     llm = LLMClient(LLMConfig.load(args.config))

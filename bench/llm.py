@@ -4,13 +4,20 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
+import sys
 import tempfile
 import time
+from pathlib import Path
 
-from agents.llm.client import LLMClient
-from agents.llm.config import LLMConfig
-from agents.llm.errors import LLMError
-from agents.llm.stub_server import StubLLMServer
+# bench/ holds scripts named like packages (bench/bus.py): import the project, not the scripts.
+HERE = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
+sys.path.insert(0, str(HERE.parent))
+
+from agents.llm.client import LLMClient  # noqa: E402
+from agents.llm.config import LLMConfig  # noqa: E402
+from agents.llm.errors import LLMError  # noqa: E402
+from tests.support.stub_llm_server import StubLLMServer  # noqa: E402
 
 ASK = [{"role": "user", "content": "ping the layer with a short prompt"}]
 

@@ -32,7 +32,7 @@ for key, value in {"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0", "RAY_AUTH_MODE": "d
                    "RAY_USAGE_STATS_ENABLED": "0"}.items():
     os.environ.setdefault(key, value)
 
-from agents.llm.stub_server import StubLLMServer  # noqa: E402
+from tests.support.stub_llm_server import StubLLMServer  # noqa: E402
 from agents.tasks.bbh import PAPER_TASKS  # noqa: E402
 from agents.tasks.stream import mixed_stream  # noqa: E402
 

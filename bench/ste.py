@@ -30,8 +30,8 @@ from agents.llm.config import LLMConfig  # noqa: E402
 from agents.llm.embedded import configure_with_embedded  # noqa: E402
 from agents.llm.errors import LLMError  # noqa: E402
 from agents.using.tool_calls import ArgumentError, extract_call  # noqa: E402
-from agents.using.usage import merge_usage  # noqa: E402
-from bus.messages import ExploreTool, RoleUsage  # noqa: E402
+from bus.wire.messages import ExploreTool  # noqa: E402
+from bus.wire.spend import Spend  # noqa: E402
 from store.explorer_memory import ExplorerMemory  # noqa: E402
 from store.tool_demos import ToolDemos  # noqa: E402
 from store.tool_search import ToolIndex, text_weights  # noqa: E402
@@ -76,17 +76,17 @@ async def explore_all(apis, store: str, llm_config: LLMConfig, episodes: int, tr
             row["successes"] += done.successes
             row["demos"] += done.demos_kept
             row["seconds"] += time.perf_counter() - t0
-            row["usage"] = [u.model_dump() for u in merge_usage([RoleUsage(**u) for u in row["usage"]], done.usage)]
+            row["usage"] = [u.model_dump() for u in (Spend(roles=row["usage"]) + done.spend).roles]
             stats_file.write_text(json.dumps(stats, indent=1))
             print(f"  explored {i}/{len(apis)} {api.name}: {done.trials} trials, {done.successes} ok, "
                   f"{done.demos_kept} demos, {time.perf_counter() - started:.0f} s", flush=True)
     finally:
         await explorer.close()
-    usage = merge_usage(*([RoleUsage(**u) for u in row["usage"]] for row in stats.values()))
+    spend = Spend.total(Spend(roles=row["usage"]) for row in stats.values())
     return {"apis": len(stats), "trials": sum(r["trials"] for r in stats.values()),
             "successes": sum(r["successes"] for r in stats.values()),
             "demos": ToolDemos(store).count(), "seconds": sum(r["seconds"] for r in stats.values()),
-            "calls": {u.role: u.calls for u in usage}}
+            "calls": {u.role: u.calls for u in spend.roles}}
 
 
 def api_index(apis) -> ToolIndex:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from agents.tasks.bbh import PAPER_TASKS, available_tasks, load_task, paper_split
 from agents.tasks.stream import mixed_stream
-from store.tool_spec import Example, ToolSpec
+from bus.wire.tool_spec import Example, ToolSpec
 from store.tool_store import ToolStore
 
 N_TOOLS = 1000

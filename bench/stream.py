@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from agents.llm.stub_server import StubLLMServer  # noqa: E402
+from tests.support.stub_llm_server import StubLLMServer  # noqa: E402
 from agents.pipeline.bootstrap import open_services  # noqa: E402
 from agents.pipeline.config import PipelineConfig  # noqa: E402
 from agents.pipeline.run import run_stream  # noqa: E402

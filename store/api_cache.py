@@ -5,7 +5,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from store.api_spec import canonical_json
+from bus.wire.api_spec import canonical_json
 from store.sqlite_db import SqliteFile
 
 SCHEMA = """

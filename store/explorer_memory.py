@@ -6,9 +6,9 @@ from pathlib import Path
 
 from pydantic import Field
 
-from store.api_spec import ToolCall
+from bus.wire.api_spec import ToolCall
+from bus.wire.tool_spec import Frozen
 from store.sqlite_db import SqliteFile
-from store.tool_spec import Frozen
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS explore_trials (

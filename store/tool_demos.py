@@ -8,10 +8,10 @@ from pathlib import Path
 
 from pydantic import Field
 
-from store.api_spec import ToolCall
+from bus.wire.api_spec import ToolCall
+from bus.wire.tool_spec import Frozen
 from store.sqlite_db import SqliteFile
 from store.tool_search import ToolIndex, text_weights
-from store.tool_spec import Frozen
 
 # Queries that differ only in case, spacing or punctuation are the same query; numbers count.
 TOKEN = re.compile(r"[a-z0-9]+")

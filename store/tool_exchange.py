@@ -5,8 +5,8 @@ import json
 
 from pydantic import ValidationError
 
+from bus.wire.tool_spec import ToolSpec
 from store.store_errors import ToolImportError
-from store.tool_spec import ToolSpec
 
 
 def export_line(spec: ToolSpec) -> str:

@@ -6,7 +6,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 
-from store.tool_spec import ToolSpec
+from bus.wire.tool_spec import ToolSpec
 
 WORD = re.compile(r"[a-z]+")
 

@@ -9,13 +9,15 @@ from typing import IO
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from store import making_failures, task_aliases
+from bus.wire.tool_spec import ToolShape, ToolSpec, ToolStatus
+from store.making_failures import MakingFailures
 from store.sqlite_db import SqliteFile
 from store.store_errors import ToolImportError, ToolNotFound, ToolStoreError
+from store.store_location import DEFAULT_STORE_PATH
+from store.task_aliases import TaskAliases
 from store.tool_exchange import export_line, parse_export_line
 from store.tool_search import ToolIndex
-from store.tool_spec import ToolShape, ToolSpec, ToolStatus
-
-DEFAULT_STORE_PATH = ".latm/tools.sqlite"
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS tool_versions (
@@ -32,19 +34,9 @@ CREATE TABLE IF NOT EXISTS tool_versions (
     UNIQUE (tool_id, version)
 );
 CREATE INDEX IF NOT EXISTS tool_versions_by_task ON tool_versions (task, status);
-CREATE TABLE IF NOT EXISTS making_failures (
-    task TEXT PRIMARY KEY,
-    attempts INTEGER NOT NULL,
-    reason TEXT NOT NULL,
-    last_at REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS task_aliases (
-    task TEXT PRIMARY KEY,
-    tool_id TEXT NOT NULL
-);
 CREATE TABLE IF NOT EXISTS store_meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 INSERT OR IGNORE INTO store_meta (key, value) VALUES ('generation', 0);
-"""
+""" + making_failures.SCHEMA + task_aliases.SCHEMA
 
 STATUSES = ("active", "quarantined")
 
@@ -74,16 +66,6 @@ class ToolStats(BaseModel):
     failures: int = Field(description="recorded failed calls")
 
 
-class MakingFailure(BaseModel):
-    """A kind of request the maker could not make a tool for, remembered across runs."""
-
-    model_config = ConfigDict(frozen=True)
-    task: str = Field(description="the task label or request fingerprint")
-    attempts: int = Field(description="failed making attempts so far")
-    reason: str = Field(description="why the last attempt failed")
-    last_at: float = Field(description="unix time of the last failed attempt")
-
-
 class ImportReport(BaseModel):
     """What `import_` did with each record of a JSON-lines file."""
 
@@ -100,6 +82,8 @@ class ToolStore:
         """Open or create the store file."""
         self.db = SqliteFile(path, SCHEMA)
         self.path = self.db.path
+        self.failures = MakingFailures(self.db)
+        self.aliases = TaskAliases(self.db)
         self._specs: dict[tuple[str, str], ToolSpec] = {}
         self._index = ToolIndex()
         self._index_generation = -1
@@ -164,31 +148,14 @@ class ToolStore:
             deleted = conn.execute("DELETE FROM tool_versions WHERE tool_id = ?", (tool_id,)).rowcount
             if not deleted:
                 raise ToolNotFound(tool_id)
-            conn.execute("DELETE FROM task_aliases WHERE tool_id = ?", (tool_id,))
+            self.aliases.drop_tool(conn, tool_id)
             self._bump(conn)
         return deleted
-
-    def record_making_failure(self, task: str, reason: str) -> int:
-        """Count one more failed making attempt for a kind; returns its attempts so far."""
-        with self.db.write() as conn:
-            conn.execute(
-                "INSERT INTO making_failures (task, attempts, reason, last_at) VALUES (?, 1, ?, ?)"
-                " ON CONFLICT (task) DO UPDATE SET attempts = attempts + 1, reason = excluded.reason,"
-                " last_at = excluded.last_at", (task, reason[:500], time.time()))
-            return conn.execute("SELECT attempts FROM making_failures WHERE task = ?", (task,)).fetchone()[0]
-
-    def clear_making_failures(self, task: str | None = None) -> int:
-        """Forget failed attempts (of one kind, or all), so the next run tries making again."""
-        with self.db.write() as conn:
-            if task is None:
-                return conn.execute("DELETE FROM making_failures").rowcount
-            return conn.execute("DELETE FROM making_failures WHERE task = ?", (task,)).rowcount
 
     @staticmethod
     def _bump(conn) -> None:
         """Advance the catalogue generation so every process rebuilds its search index."""
         conn.execute("UPDATE store_meta SET value = value + 1 WHERE key = 'generation'")
-
     # ---- reading -------------------------------------------------------------------------
     def get(self, tool_id: str, version: str | None = None, *, include_quarantined: bool = False) -> ToolSpec | None:
         """The latest active version (or the named one); quarantined versions only on request."""
@@ -221,13 +188,8 @@ class ToolStore:
             " ORDER BY seq DESC LIMIT 1", (task,)).fetchone()
         if row:
             return self._spec(*row)
-        alias = conn.execute("SELECT tool_id FROM task_aliases WHERE task = ?", (task,)).fetchone()
-        return self.get(alias[0]) if alias else None
-
-    def alias_task(self, task: str, tool_id: str) -> None:
-        """Route another task label to an existing tool (one that passed that task's examples)."""
-        with self.db.write() as conn:
-            conn.execute("INSERT OR REPLACE INTO task_aliases (task, tool_id) VALUES (?, ?)", (task, tool_id))
+        alias = self.aliases.tool_of(task)
+        return self.get(alias) if alias else None
 
     def list(self, status: ToolStatus | None = None) -> list[ToolSummary]:
         """One summary per tool id (the version it serves), optionally only those with this status."""
@@ -245,13 +207,6 @@ class ToolStore:
                                              versions=len(versions), uses=uses, failures=failures,
                                              created_at=created_at))
         return summaries
-
-    def making_failures(self, task: str | None = None) -> list[MakingFailure]:
-        """Kinds whose making failed and has not succeeded since (or just `task`'s), latest first."""
-        sql = "SELECT task, attempts, reason, last_at FROM making_failures"
-        rows = self.db.conn().execute(sql + (" WHERE task = ?" if task is not None else "")
-                                      + " ORDER BY last_at DESC", (task,) if task is not None else ()).fetchall()
-        return [MakingFailure(task=t, attempts=a, reason=r, last_at=at) for t, a, r, at in rows]
 
     def stats(self, tool_id: str, version: str | None = None) -> ToolStats:
         """Uses and failures of a version, or summed over all versions; raises ToolNotFound."""

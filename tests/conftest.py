@@ -19,7 +19,7 @@ import pytest  # noqa: E402
 @pytest.fixture
 def llm_stub():
     """A running scriptable OpenAI-compatible stub; `llm_stub.config()` points every role at it."""
-    from agents.llm.stub_server import StubLLMServer
+    from tests.support.stub_llm_server import StubLLMServer
 
     stub = StubLLMServer().start()
     try:

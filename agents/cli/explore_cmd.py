@@ -6,7 +6,7 @@ import asyncio
 import json
 import sys
 
-from agents.cli.tools_cmd import default_store_path
+from store.store_location import default_store_path
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -56,8 +56,8 @@ async def explore(args: argparse.Namespace, apis: list) -> dict:
     from agents.exploring.explorer import Explorer
     from agents.llm.config import LLMConfig
     from agents.llm.embedded import configure_with_embedded
-    from agents.using.usage import merge_usage
-    from bus.messages import ExploreTool
+    from bus.wire.messages import ExploreTool
+    from bus.wire.spend import Spend
 
     llm_config = configure_with_embedded(LLMConfig.load(args.config))
     explorer = Explorer(args.store or default_store_path(), llm_config, simulate_http=args.simulate)
@@ -73,12 +73,12 @@ async def explore(args: argparse.Namespace, apis: list) -> dict:
     finally:
         bar.close()
         await explorer.close()
-    usage = merge_usage(*(r.usage for r in results))
+    spend = Spend.total(r.spend for r in results)
     return {"tools": len(results), "episodes": sum(r.episodes for r in results),
             "trials": sum(r.trials for r in results), "successes": sum(r.successes for r in results),
             "demos_kept": sum(r.demos_kept for r in results), "step_errors": sum(r.step_errors for r in results),
             "errors": [f"{r.tool}: {r.error.message}" for r in results if r.error],
-            "usage": [u.model_dump() for u in usage], "store": str(explorer.demos.path)}
+            "usage": [u.model_dump() for u in spend.roles], "store": str(explorer.demos.path)}
 
 
 def render(summary: dict) -> str:

@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
+
+from store.store_location import default_store_path
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -23,8 +24,7 @@ def report_command(args: argparse.Namespace) -> int:
     """Read the run from the ledger and write the page."""
     from agents.serving.report_page import render_report
     from store.run_ledger import RunLedger
-    store = os.environ.get("LATM_STORE", ".latm/tools.sqlite")
-    path = Path(args.ledger or Path(store).parent / "runs.sqlite")
+    path = Path(args.ledger or Path(default_store_path()).parent / "runs.sqlite")
     if not path.exists():
         print(f"latm report: no run ledger at {path}; pass --ledger FILE (runs.sqlite beside the tool store)")
         return 2

@@ -11,6 +11,7 @@ import uuid
 from pathlib import Path
 
 from agents.pipeline.config import PipelineConfig
+from store.store_location import default_store_path
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -46,8 +47,7 @@ def add_pipeline_options(p: argparse.ArgumentParser) -> None:
 
 def pipeline_config(args: argparse.Namespace, **overrides) -> PipelineConfig:
     """Build the pipeline configuration from command-line options."""
-    import os
-    config = PipelineConfig(store_path=args.store or os.environ.get("LATM_STORE", ".latm/tools.sqlite"),
+    config = PipelineConfig(store_path=args.store or default_store_path(),
                             users=args.users, placement=args.placement, **overrides)
     coordinator = config.coordinator.model_copy(update={"solver_method": args.solver_method,
                                                         "remake_after": args.remake_after})

@@ -23,7 +23,7 @@ async def solve(args: argparse.Namespace) -> int:
     from agents.llm.client import LLMClient
     from agents.llm.config import LLMConfig
     from agents.sandbox import Sandbox
-    from agents.solver import Solver
+    from agents.solving.solver import Solver
 
     client = LLMClient(LLMConfig.load(args.config))
     try:
@@ -42,8 +42,7 @@ async def solve(args: argparse.Namespace) -> int:
         if result.trace is not None:
             print("trace:")
             print(result.trace.render())
-    calls = result.llm_calls
-    tokens = sum(r.prompt_tokens + r.completion_tokens for r in result.records)
+    calls, tokens = result.spend.calls, result.spend.tokens
     print(f"answer: {result.answer}")
     print(f"method: {result.method}  llm_calls: {calls}  tokens: {tokens}")
     if result.error:

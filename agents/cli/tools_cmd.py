@@ -3,18 +3,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from pathlib import Path
 
 from store.store_errors import ToolStoreError
-from store.tool_store import DEFAULT_STORE_PATH, ToolStore
-
-
-def default_store_path() -> str:
-    """$LATM_STORE, else .latm/tools.sqlite in the working directory."""
-    return os.environ.get("LATM_STORE") or DEFAULT_STORE_PATH
+from store.store_location import DEFAULT_STORE_PATH, default_store_path
+from store.tool_store import ToolStore
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -144,10 +139,10 @@ def set_status(status: str):
 def making_failures(store: ToolStore, args: argparse.Namespace) -> int:
     """List (or clear) the kinds whose tool making failed."""
     if args.clear:
-        count = store.clear_making_failures(args.task)
+        count = store.failures.clear(args.task)
         _report(args, {"cleared": count}, f"cleared {count} making failure record(s)")
         return 0
-    found = store.making_failures(args.task)
+    found = store.failures.list(args.task)
     if args.json:
         print(json.dumps([f.model_dump() for f in found], indent=1))
         return 0

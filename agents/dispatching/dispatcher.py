@@ -8,9 +8,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from agents.llm.client import LLMClient
 from agents.llm.config import LLMConfig
 from agents.llm.errors import LLMError
-from agents.using.usage import usage_of
-from bus.messages import DispatchRequest, Dispatched
-from store.tool_spec import ToolSpec
+from bus.wire.messages import DispatchRequest, Dispatched
+from bus.wire.spend import NOTHING, Spend
+from bus.wire.tool_spec import ToolSpec
 from store.tool_store import ToolStore
 
 
@@ -66,22 +66,23 @@ class Dispatcher:
             result = await self.llm.structured("dispatcher", judge_messages(msg.text, ranked), JudgeChoice)
         except LLMError:
             return self._miss(msg)
-        usage = usage_of([result.record])
+        spend = result.record.spend
         choice = result.value.choice if isinstance(result.value, JudgeChoice) else int(result.value["choice"])
         if not 1 <= choice <= len(ranked):
-            return self._miss(msg, usage, method="judge")
+            return self._miss(msg, spend, method="judge")
         spec, score = ranked[choice - 1]
         # The judge confirms an unsure retrieval: confidence sits between the score and certainty.
-        return self._reply(msg, spec, 0.5 + 0.5 * score, "judge", usage)
+        return self._reply(msg, spec, 0.5 + 0.5 * score, "judge", spend)
 
-    def _reply(self, msg, spec: ToolSpec, confidence: float, method: str, usage=()) -> Dispatched:
+    def _reply(self, msg, spec: ToolSpec, confidence: float, method: str,
+               spend: Spend = NOTHING) -> Dispatched:
         return Dispatched(request_id=msg.request_id, trace_id=msg.trace_id, tool_id=spec.tool_id,
                           tool_version=spec.version, confidence=round(confidence, 4), method=method,
-                          usage=list(usage))
+                          spend=spend)
 
-    def _miss(self, msg, usage=(), method: str = "miss") -> Dispatched:
+    def _miss(self, msg, spend: Spend = NOTHING, method: str = "miss") -> Dispatched:
         return Dispatched(request_id=msg.request_id, trace_id=msg.trace_id, confidence=0.0,
-                          method=method if method == "miss" else "judge", usage=list(usage))
+                          method=method if method == "miss" else "judge", spend=spend)
 
 
 def judge_messages(text: str, ranked: list[tuple[ToolSpec, float]]) -> list[dict]:

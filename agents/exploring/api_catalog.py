@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from store.api_spec import ApiSpec
+from bus.wire.api_spec import ApiSpec
 
 # The data set's parameter types; others (ENUM, DATE, ...) constrain nothing.
 _TYPES = {"STRING": "string", "NUMBER": "number", "INTEGER": "integer", "BOOLEAN": "boolean",

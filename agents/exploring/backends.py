@@ -12,8 +12,8 @@ from pydantic import Field
 from agents.sandbox import Sandbox
 from agents.using.answers import render_value
 from agents.using.arguments import ArgumentError, argument_list
-from store.api_spec import ApiSpec, ToolCall
-from store.tool_spec import Frozen, ToolSpec
+from bus.wire.api_spec import ApiSpec, ToolCall
+from bus.wire.tool_spec import Frozen, ToolSpec
 
 # A result that says nothing: never evidence that a call worked.
 EMPTY_RESULTS = {"", "none", "null", "[]", "{}", '""'}

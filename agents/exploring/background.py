@@ -6,8 +6,8 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from agents.exploring.episode import ExploreBudget
-from bus.messages import Explored, ExploreTool
-from store.tool_spec import ToolSpec
+from bus.wire.messages import Explored, ExploreTool
+from bus.wire.tool_spec import ToolSpec
 
 log = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from store.api_spec import ToolCall
+from bus.wire.api_spec import ToolCall
 
 
 def normalise(value: Any) -> Any:

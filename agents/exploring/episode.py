@@ -12,7 +12,7 @@ from agents.llm.accounting import CallRecord
 from agents.llm.client import LLMClient
 from agents.llm.errors import LLMError
 from agents.using.tool_calls import ArgumentError, extract_call
-from store.api_spec import ApiSpec, ToolCall
+from bus.wire.api_spec import ApiSpec, ToolCall
 from store.explorer_memory import ExplorerMemory, Trial
 from store.tool_demos import ToolDemo, ToolDemos
 

@@ -7,14 +7,14 @@ from typing import ClassVar
 from agents.exploring.backends import HttpApi, SandboxTool, ToolBackend
 from agents.exploring.episode import Episode, ExploreBudget
 from agents.exploring.simulator import SimulatedApi
+from agents.llm.accounting import spend_of
 from agents.llm.client import LLMClient
 from agents.llm.config import LLMConfig
 from agents.sandbox import Sandbox, SandboxConfig
 from agents.using.arguments import spec_api
-from agents.using.usage import usage_of
-from bus.messages import ErrorInfo, Explored, ExploreTool
+from bus.wire.api_spec import ApiSpec
+from bus.wire.messages import ErrorInfo, Explored, ExploreTool
 from store.api_cache import ApiCache
-from store.api_spec import ApiSpec
 from store.explorer_memory import ExplorerMemory
 from store.tool_demos import ToolDemos
 from store.tool_store import ToolStore
@@ -60,7 +60,7 @@ class Explorer:
         if simulator is not None:
             records += simulator.records
         return Explored(request_id=msg.request_id, trace_id=msg.trace_id, tool=api.name,
-                        episodes=budget.episodes, usage=usage_of(records), **totals)
+                        episodes=budget.episodes, spend=spend_of(records), **totals)
 
     async def _backend(self, msg: ExploreTool) -> tuple[ApiSpec, ToolBackend, SimulatedApi | None]:
         """A stored structured tool runs in the sandbox; an API over HTTP when it has an endpoint, else simulated."""

@@ -6,7 +6,7 @@ import json
 from pydantic import BaseModel, Field
 
 from agents.using.tool_calls import render_arguments
-from store.api_spec import ApiSpec
+from bus.wire.api_spec import ApiSpec
 from store.explorer_memory import Trial
 
 SYSTEM = "You are learning to use a tool by practising on it. Reply with a JSON object only."

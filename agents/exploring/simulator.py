@@ -7,8 +7,8 @@ from agents.exploring.backends import Observation, checked
 from agents.llm.accounting import CallRecord
 from agents.llm.client import LLMClient
 from agents.llm.errors import LLMError
+from bus.wire.api_spec import ApiSpec, ToolCall
 from store.api_cache import ApiCache
-from store.api_spec import ApiSpec, ToolCall
 
 SYSTEM = ("You simulate a web API. Given its description and a call, reply with only the response "
           "body the real API would return (usually JSON), plausible and consistent with earlier responses.")

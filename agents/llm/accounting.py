@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from pydantic import BaseModel, ConfigDict, Field
 
 from agents.llm.prices import PriceTable
+from bus.wire.spend import Spend
 
 
 class CallRecord(BaseModel):
@@ -30,6 +31,17 @@ class CallRecord(BaseModel):
     def total_tokens(self) -> int:
         """Prompt plus completion tokens."""
         return self.prompt_tokens + self.completion_tokens
+
+    @property
+    def spend(self) -> Spend:
+        """The call's spend as the value messages carry."""
+        return Spend.of(self.role, self.model, self.calls, self.prompt_tokens,
+                        self.completion_tokens, self.cost_usd)
+
+
+def spend_of(records: Iterable[CallRecord]) -> Spend:
+    """The spend of several calls, one line per role."""
+    return Spend.total(r.spend for r in records)
 
 
 class RoleTotals(BaseModel):

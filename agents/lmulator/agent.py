@@ -1,8 +1,7 @@
-"""The LMulator actor: answers SolveRequest (direct/cot/coc) and SimulateLine over the bus."""
+"""The LMulator actor: answers SimulateLine (one program line the LM runs in its head) over the bus."""
 from __future__ import annotations
 
 import ast
-import asyncio
 from typing import Any, ClassVar
 
 from agents.llm.client import LLMClient
@@ -14,76 +13,35 @@ from agents.lmulator.replies import reply_from_text
 from agents.lmulator.runner import LMulatorConfig
 from agents.lmulator.state import ReplyLimits
 from agents.lmulator.transform import Site
-from agents.solver import Solver
-from agents.using.usage import usage_of
-from bus.messages import (
-    ErrorInfo, SimulateLine, SolveAnswer, SolveRequest, StateChange,
-)
+from bus.wire.messages import ErrorInfo, SimulateLine, StateChange
 
 
 class LMulatorAgent:
-    """Plain class hosted by the runtime's spawn/Pool; sandbox and client start on first use."""
+    """Plain class hosted by the runtime's spawn/Pool; needs only an LLM client (no sandbox)."""
 
-    handlers: ClassVar[dict[type, str]] = {SolveRequest: "solve", SimulateLine: "simulate_line"}
+    handlers: ClassVar[dict[type, str]] = {SimulateLine: "simulate_line"}
 
-    def __init__(self, llm_config: LLMConfig | None = None, sandbox_config: Any = None,
-                 lmulator_config: LMulatorConfig | None = None, role: str = "solver") -> None:
-        self.llm_config = llm_config
-        self.sandbox_config = sandbox_config
-        self.lmulator_config = lmulator_config or LMulatorConfig()
-        self.role = role
-        self._llm: LLMClient | None = None
-        self._sandbox: Any = None
-        self._solver: Solver | None = None
-        self._lock = asyncio.Lock()
-
-    async def _ensure(self) -> Solver:
-        """Create the LLM client, the sandbox pool and the solver inside the serving event loop."""
-        async with self._lock:
-            if self._solver is None:
-                from agents.sandbox import Sandbox  # the sandbox pool is only needed when serving
-                self._llm = LLMClient(self.llm_config)
-                self._sandbox = Sandbox(self.sandbox_config)
-                await self._sandbox.start()
-                self._solver = Solver(self._llm, self._sandbox, role=self.role,
-                                      lmulator_config=self.lmulator_config)
-            return self._solver
+    def __init__(self, llm_config: LLMConfig | None = None,
+                 lmulator_config: LMulatorConfig | None = None) -> None:
+        self.llm = LLMClient(llm_config)
+        self.config = lmulator_config or LMulatorConfig()
 
     async def close(self) -> None:
-        """Stop the sandbox workers and the HTTP clients."""
-        if self._sandbox is not None:
-            await self._sandbox.close()
-        if self._llm is not None:
-            await self._llm.aclose()
-
-    async def solve(self, msg: SolveRequest) -> SolveAnswer:
-        """Answer a question with the requested method; failures are an answer with `error`."""
-        solver = await self._ensure()
-        result = await solver.solve(msg.question, msg.method)
-        error = None if result.answer is not None else ErrorInfo(
-            code=result.error or "no_answer", message=result.detail or "no answer was found")
-        return SolveAnswer(
-            request_id=msg.request_id, trace_id=msg.trace_id, answer=result.answer,
-            method=result.method, program=result.program, llm_calls=result.llm_calls,
-            prompt_tokens=sum(r.prompt_tokens for r in result.records),
-            completion_tokens=sum(r.completion_tokens for r in result.records),
-            cost_usd=sum(r.cost_usd for r in result.records), usage=usage_of(result.records),
-            error=error)
+        """Release the HTTP client."""
+        await self.llm.aclose()
 
     async def simulate_line(self, msg: SimulateLine) -> StateChange:
         """Ask the LM how one failing line changes the given state."""
-        await self._ensure()
-        assert self._llm is not None
         site = Site(id=0, line=msg.line_no, text=msg.line, mode="state", kind="line",
                     scope="<module>", assignable=tuple(dict.fromkeys(
                         bound_names(msg.line) + list(msg.state))))
         shown = {k: repr(v)[:300] for k, v in msg.state.items()}
         messages = line_messages(msg.program, site, shown, msg.error)
         try:
-            completion = await self._llm.chat(self.lmulator_config.role, messages,
-                                              max_tokens=self.lmulator_config.line_max_tokens)
+            completion = await self.llm.chat(self.config.role, messages,
+                                             max_tokens=self.config.line_max_tokens)
             reply = reply_from_text(site, completion.text,
-                                    ReplyLimits(max_chars=self.lmulator_config.max_reply_chars))
+                                    ReplyLimits(max_chars=self.config.max_reply_chars))
         except (LLMError, StateReplyError) as exc:
             code = getattr(exc, "code", "llm_error")
             return StateChange(request_id=msg.request_id, trace_id=msg.trace_id,

@@ -3,16 +3,13 @@ from __future__ import annotations
 
 import asyncio
 import ast
-from typing import Callable
 
-from agents.lmulator.answer_extract import answers_match, normalize_answer
+from agents.llm.accounting import spend_of
 from agents.lmulator.runner import LMulator, RunResult
 from agents.lmulator.scopes import helper_names
-from agents.using.usage import usage_of
-from bus.messages import CaseResult, ErrorInfo, Verdict
-from store.tool_spec import Example, ToolSpec
-
-Compare = Callable[[str, str], bool]
+from agents.tasks.scoring import is_correct
+from bus.wire.messages import CaseResult, ErrorInfo, Verdict
+from bus.wire.tool_spec import Example, ToolSpec
 
 
 def undefined_helpers(code: str) -> list[str]:
@@ -34,9 +31,8 @@ async def run_soft_tool(lmulator: LMulator, spec: ToolSpec, question: str) -> Ru
 
 
 async def verify_soft_tool(lmulator: LMulator, code: str, entry: str, cases: list[Example], *,
-                           compare: Compare | None = None, concurrency: int = 4) -> Verdict:
-    """Run a soft tool on every case (input -> entry(input)) and count matches like any tool."""
-    match = compare or default_compare
+                           task: str = "", concurrency: int = 4) -> Verdict:
+    """Run a soft tool on every case (input -> entry(input)) and score it with the task's rules."""
     gate = asyncio.Semaphore(concurrency)
 
     records = []
@@ -50,7 +46,7 @@ async def verify_soft_tool(lmulator: LMulator, code: str, entry: str, cases: lis
                               error=f"{run.error}: {run.detail}"[:600])
         got = run.answer if run.answer is not None else ""
         return CaseResult(input=case.input, expected=case.target, got=got,
-                          ok=match(got, case.target))
+                          ok=is_correct(got, case.target, task))
 
     results = list(await asyncio.gather(*(one(c) for c in cases)))
     failed_all = results and all(r.error and r.error.startswith(("forbidden", "program_error"))
@@ -58,9 +54,4 @@ async def verify_soft_tool(lmulator: LMulator, code: str, entry: str, cases: lis
     error = ErrorInfo(code="soft_tool_rejected", message=results[0].error or "") \
         if failed_all else None
     return Verdict(passed=sum(r.ok for r in results), total=len(results), cases=results,
-                   error=error, usage=usage_of(records))
-
-
-def default_compare(got: str, target: str) -> bool:
-    """Lenient match, mapping option letters the way the solver does."""
-    return answers_match(normalize_answer(got), target)
+                   error=error, spend=spend_of(records))

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from agents.making import prompts
 from agents.making.template import ADAPTERS, find_template
-from bus.messages import MakeTool
+from bus.wire.messages import MakeTool
 
 
 def same(value):

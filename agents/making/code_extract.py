@@ -2,9 +2,8 @@
 from __future__ import annotations
 
 import ast
-import re
 
-_FENCE = re.compile(r"```(?:python|py)?[ \t]*\n(.*?)(?:```|$)", re.DOTALL | re.IGNORECASE)
+from agents.llm.reply_code import code_blocks, parseable_prefix
 
 
 class CodeExtractionError(ValueError):
@@ -13,10 +12,9 @@ class CodeExtractionError(ValueError):
 
 def extract_function(reply: str, entry: str) -> str:
     """Return the source of the first code block (or the bare reply) that defines `entry`."""
-    blocks = [b for b in _FENCE.findall(reply) if b.strip()] or [reply]
     last_error = f"no function named {entry!r} in the reply"
-    for block in blocks:
-        source = _trim_to_parseable(block.strip("\n"))
+    for block in code_blocks(reply):
+        source = parseable_prefix(block)
         if source is None:
             last_error = "the code does not parse as Python"
             continue
@@ -24,19 +22,6 @@ def extract_function(reply: str, entry: str) -> str:
         if any(isinstance(n, ast.FunctionDef) and n.name == entry for n in tree.body):
             return _drop_script_tail(tree, source)
     raise CodeExtractionError(last_error)
-
-
-def _trim_to_parseable(source: str) -> str | None:
-    """Parse the block; if a trailing explanation breaks it, drop lines from the end until it parses."""
-    lines = source.splitlines()
-    for end in range(len(lines), 0, -1):
-        candidate = "\n".join(lines[:end])
-        try:
-            ast.parse(candidate)
-            return candidate
-        except SyntaxError:
-            continue
-    return None
 
 
 def _drop_script_tail(tree: ast.Module, source: str) -> str:

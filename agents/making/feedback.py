@@ -5,7 +5,7 @@ import re
 from typing import TYPE_CHECKING
 
 from agents.making.asks import same
-from bus.messages import MakeTool
+from bus.wire.messages import MakeTool
 
 if TYPE_CHECKING:
     from agents.making.maker import MakerConfig, _Candidate, _Spend

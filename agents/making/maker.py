@@ -12,17 +12,17 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from agents.llm.client import LLMClient
 from agents.llm.config import LLMConfig
-from agents.making import prompts
 from agents.lmulator.soft_tools import is_soft_tool
+from agents.making import prompts
 from agents.making.code_extract import (
     CodeExtractionError, add_missing_imports, extract_function, function_docstring,
     function_signature)
 from agents.making.asks import Ask, asks_for
 from agents.making.feedback import default_doc, describe_failures, failure_reason, slugify
 from agents.making.staged import StagedBudget, StagedMaking
-from agents.using.usage import merge_usage
-from bus.messages import MakeTool, RoleUsage, ToolMade, Verdict, VerifyTool, new_request_id
-from store.tool_spec import Demo, Example, Provenance, ToolSpec
+from bus.wire.messages import MakeTool, ToolMade, Verdict, VerifyTool, new_request_id
+from bus.wire.spend import NOTHING, Spend
+from bus.wire.tool_spec import Demo, Example, Provenance, ToolSpec
 
 VerifyFn = Callable[[VerifyTool], Awaitable[Verdict]]
 
@@ -67,18 +67,14 @@ class _Candidate:
 class _Spend:
     """Tokens and cost spent making one tool."""
 
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    cost_usd: float = 0.0
+    llm: Spend = NOTHING  # the maker's samples and the other roles' calls while verifying
     samples: int = 0
     rounds: int = 0
-    model: str = ""
     seen: set[str] = field(default_factory=set)
-    verify_usage: list[RoleUsage] = field(default_factory=list)  # other roles' calls while verifying
 
     @property
     def tokens(self) -> int:
-        return self.prompt_tokens + self.completion_tokens
+        return self.llm.role("maker").tokens
 
 
 class Maker:
@@ -139,18 +135,16 @@ class Maker:
                 break
         return ToolMade(request_id=msg.request_id, trace_id=msg.trace_id, task=msg.task, ok=False,
                         tool=None, samples=spend.samples, rounds=spend.rounds,
-                        prompt_tokens=spend.prompt_tokens, completion_tokens=spend.completion_tokens,
-                        cost_usd=spend.cost_usd, verify_usage=spend.verify_usage,
-                        reason=failure_reason(best, spend, self.config))
+                        spend=spend.llm, reason=failure_reason(best, spend, self.config))
 
     async def _reuse(self, msg: MakeTool, spend: _Spend) -> ToolMade | None:
         """A stored tool that already passes these examples is the answer: nothing to make."""
         for tool in msg.known_tools:
             verdict = await self._check(msg, tool.code, tool.entry, tool.shape)
-            spend.verify_usage = merge_usage(spend.verify_usage, verdict.usage)
+            spend.llm += verdict.spend
             if self._accepted(msg, verdict):
                 return ToolMade(request_id=msg.request_id, trace_id=msg.trace_id, task=msg.task,
-                                ok=True, tool=tool, reused=True, verify_usage=spend.verify_usage,
+                                ok=True, tool=tool, reused=True, spend=spend.llm,
                                 reason=f"{tool.tool_id}@{tool.version} passed {verdict.passed}/{verdict.total}")
         return None
 
@@ -172,7 +166,7 @@ class Maker:
             verdicts = await asyncio.gather(*(self._check(msg, c.code, c.ask.entry, c.shape) for c in fresh))
             for cand, verdict in zip(fresh, verdicts):
                 cand.verdict = verdict
-                spend.verify_usage = merge_usage(spend.verify_usage, verdict.usage)
+                spend.llm += verdict.spend
             round_best = max(candidates, key=lambda c: c.score)
             if best is None or round_best.score > best.score:
                 best = round_best
@@ -196,7 +190,7 @@ class Maker:
             verdict = await self._verify(VerifyTool(
                 request_id=new_request_id(), trace_id=msg.trace_id, task=msg.task, code=code,
                 entry=entry, shape="end_to_end", cases=cases))
-            spend.verify_usage = merge_usage(spend.verify_usage, verdict.usage)
+            spend.llm += verdict.spend
             return verdict
 
         budget = StagedBudget(samples=self.config.samples_per_round,
@@ -207,7 +201,7 @@ class Maker:
             async for code in staged.candidates(default_doc(msg), list(msg.train)):
                 cand = _Candidate(code=code, reply="", history=[], ask=Ask([], "solve"),
                                   verdict=await self._check(msg, code, "solve", "end_to_end"))
-                spend.verify_usage = merge_usage(spend.verify_usage, cand.verdict.usage)
+                spend.llm += cand.verdict.spend
                 best = cand if best is None or cand.score > best.score else best
                 if self._accepted(msg, cand.verdict):
                     return cand, best
@@ -224,12 +218,8 @@ class Maker:
         completion = await self.llm.chat("maker", history, temperature=temperature,
                                          max_tokens=max_tokens or self.config.max_tokens,
                                          seed=seed + 1000 * spend.rounds)
-        rec = completion.record
-        spend.prompt_tokens += rec.prompt_tokens
-        spend.completion_tokens += rec.completion_tokens
-        spend.cost_usd += rec.cost_usd
+        spend.llm += completion.record.spend
         spend.samples += 1
-        spend.model = rec.model
         return completion.text
 
     async def _sample(self, ask: Ask, history: list[dict], spend: _Spend, seed: int,
@@ -263,6 +253,7 @@ class Maker:
     def _made(self, msg: MakeTool, cand: _Candidate, spend: _Spend) -> ToolMade:
         """Wrap the accepted candidate into a ToolSpec with demos and tests."""
         shape, entry = cand.shape, cand.ask.entry
+        maker = spend.llm.role("maker")
         n_train = len(msg.train)
         demos = tuple(Demo(input=c.input, call=f"{entry}(...)", output=c.got or "")
                       for c in cand.verdict.cases[:n_train])
@@ -271,15 +262,13 @@ class Maker:
             signature=function_signature(cand.code, entry),
             docstring=function_docstring(cand.code, entry) or default_doc(msg),
             demos=demos, tests=tuple(msg.validation),
-            provenance=Provenance(maker_model=spend.model, prompt_version=prompts.PROMPT_VERSION,
-                                  prompt_tokens=spend.prompt_tokens,
-                                  completion_tokens=spend.completion_tokens,
-                                  cost_usd=spend.cost_usd, samples=spend.samples,
+            provenance=Provenance(maker_model=maker.model, prompt_version=prompts.PROMPT_VERSION,
+                                  prompt_tokens=maker.prompt_tokens,
+                                  completion_tokens=maker.completion_tokens,
+                                  cost_usd=maker.cost_usd, samples=spend.samples,
                                   rounds=spend.rounds, created_at=time.time()))
         return ToolMade(request_id=msg.request_id, trace_id=msg.trace_id, task=msg.task, ok=True,
-                        tool=spec, samples=spend.samples, rounds=spend.rounds,
-                        prompt_tokens=spend.prompt_tokens, completion_tokens=spend.completion_tokens,
-                        cost_usd=spend.cost_usd, verify_usage=spend.verify_usage, reason="")
+                        tool=spec, samples=spend.samples, rounds=spend.rounds, spend=spend.llm, reason="")
 
 
 def _shape_of(code: str, entry: str) -> str:

@@ -1,7 +1,7 @@
 """Prompts of the maker role: propose a tool from examples, then repair it from feedback."""
 from __future__ import annotations
 
-from store.tool_spec import Example
+from bus.wire.tool_spec import Example
 
 PROMPT_VERSION = "maker/2"
 

@@ -21,8 +21,8 @@ from agents.making import staged_prompts as prompts
 from agents.making.code_extract import CodeExtractionError, add_missing_imports, extract_function
 from agents.making.parameters import parameters_for
 from agents.making.slots import find_slots
-from bus.messages import Verdict
-from store.tool_spec import Example
+from bus.wire.messages import Verdict
+from bus.wire.tool_spec import Example
 
 # (messages, temperature, seed[, max_tokens]) -> the model's reply text; the maker counts the spend.
 Draw = Callable[..., Awaitable[str]]

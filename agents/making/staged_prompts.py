@@ -7,8 +7,8 @@ from agents.making.parameters import Parameters
 from agents.making.prompts import format_examples
 from agents.making.slot_values import mentions_time
 from agents.making.slots import SlotTemplate
-from bus.messages import Verdict
-from store.tool_spec import Example
+from bus.wire.messages import Verdict
+from bus.wire.tool_spec import Example
 
 SYSTEM_PLAN = "You are an expert Python programmer and a careful problem solver."
 

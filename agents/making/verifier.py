@@ -4,7 +4,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any, ClassVar
 
-from agents.llm.accounting import CallRecord
+from agents.llm.accounting import CallRecord, spend_of
 from agents.llm.client import LLMClient
 from agents.llm.config import LLMConfig
 from agents.llm.errors import LLMError
@@ -14,8 +14,7 @@ from agents.sandbox import ForbiddenCode, Sandbox, SandboxConfig, check_code
 from agents.tasks.scoring import is_correct
 from agents.using.answers import render_value
 from agents.using.arguments import ArgumentError, extract_arguments
-from agents.using.usage import usage_of
-from bus.messages import CaseResult, Verdict, VerifyTool
+from bus.wire.messages import CaseResult, Verdict, VerifyTool
 
 
 class Verifier:
@@ -61,14 +60,14 @@ class Verifier:
         outcomes: list[tuple[Any, str | None]] = [(None, p) for p in problems]
         for i, res in zip(runnable, results):
             outcomes[i] = (render_value(res.value), None) if res.ok else (None, _error_text(res))
-        return _verdict(msg, outcomes).model_copy(update={"usage": usage_of(records)})
+        return _verdict(msg, outcomes).model_copy(update={"spend": spend_of(records)})
 
     async def _verify_soft(self, msg: VerifyTool) -> Verdict:
         """A soft tool's helper calls are simulated by the LMulator; it must pass like any tool."""
         if self.llm is None:
             return _verdict(msg, [(None, "soft tools need an LLM to simulate their helpers")] * len(msg.cases))
         verdict = await verify_soft_tool(LMulator(self.llm, self.sandbox), msg.code, msg.entry,
-                                         list(msg.cases), compare=lambda got, target: is_correct(got, target, msg.task))
+                                         list(msg.cases), task=msg.task)
         return verdict.model_copy(update={"request_id": msg.request_id, "trace_id": msg.trace_id})
 
     async def _arguments(self, msg: VerifyTool) -> tuple[list[list], list[str | None], list[CallRecord]]:

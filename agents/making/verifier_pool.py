@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from agents.llm.config import LLMConfig
 from agents.making.verifier import Verifier
-from bus.messages import ErrorReply, Verdict, VerifyTool
 from bus.runtime import Pool
+from bus.wire.messages import ErrorReply, Verdict, VerifyTool
 
 
 class VerifierPool:

@@ -8,7 +8,7 @@ from typing import Any
 
 from agents.pipeline.chat_completion import (
     ChatAsk, ChatBodyError, answer_error_body, completion_body, error_body, parse_chat_body)
-from bus.messages import ToolAnswer
+from bus.wire.messages import ToolAnswer
 
 CHAT_URL = "/v1/chat/completions"
 _CUSTOM_ID = re.compile(r'"custom_id"\s*:\s*"((?:[^"\\]|\\.)*)"')

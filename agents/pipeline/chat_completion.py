@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from bus.messages import ToolAnswer
+from bus.wire.messages import ToolAnswer
 
 DEFAULT_MODEL = "latm"
 _ROLES = {"system", "developer", "user", "assistant", "tool", "function"}
@@ -96,16 +96,16 @@ def _task_label(metadata: Any) -> str | None:
 def latm_info(answer: ToolAnswer) -> dict:
     """latm's own account of an answer: route, tool and version, LLM calls and cost."""
     return {"route": answer.route, "tool_id": answer.tool_id, "tool_version": answer.tool_version,
-            "confidence": answer.confidence, "llm_calls": answer.llm_calls,
-            "cost_usd": round(answer.cost_usd, 8), "latency_ms": round(answer.latency_s * 1000, 3),
-            "usage": {u.role: u.model_dump(exclude={"role"}) for u in answer.usage},
+            "confidence": answer.confidence, "llm_calls": answer.spend.calls,
+            "cost_usd": round(answer.spend.cost_usd, 8), "latency_ms": round(answer.latency_s * 1000, 3),
+            "usage": answer.spend.by_role(),
             "error": answer.error.model_dump() if answer.error else None}
 
 
 def usage_body(answer: ToolAnswer) -> dict:
     """OpenAI `usage`: the tokens latm spent upstream on this request (0 for a tool answer)."""
-    return {"prompt_tokens": answer.prompt_tokens, "completion_tokens": answer.completion_tokens,
-            "total_tokens": answer.prompt_tokens + answer.completion_tokens}
+    return {"prompt_tokens": answer.spend.prompt_tokens, "completion_tokens": answer.spend.completion_tokens,
+            "total_tokens": answer.spend.tokens}
 
 
 def completion_body(answer: ToolAnswer, model: str, completion_id: str, created: int) -> dict:

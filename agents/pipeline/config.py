@@ -7,13 +7,14 @@ from agents.dispatching.dispatcher import DispatcherConfig
 from agents.exploring.episode import ExploreBudget
 from agents.making.maker import MakerConfig
 from agents.pipeline.coordinator import CoordinatorConfig
+from store.store_location import DEFAULT_STORE_PATH
 
 
 class PipelineConfig(BaseModel):
     """Everything `latm run` needs besides the LLM endpoints."""
 
     model_config = ConfigDict(extra="forbid")
-    store_path: str = Field(default=".latm/tools.sqlite", description="SQLite file of the tool cache")
+    store_path: str = Field(default=DEFAULT_STORE_PATH, description="SQLite file of the tool cache")
     users: int = Field(default=2, ge=1, description="tool-user replicas")
     verifiers: int = Field(default=1, ge=0, description="verifier replicas (0: verify inside the maker)")
     dispatchers: int = Field(default=1, ge=1, description="dispatcher replicas")

@@ -4,14 +4,14 @@ from __future__ import annotations
 from agents.dispatching.dispatcher import Dispatcher
 from agents.exploring.background import BackgroundExploration
 from agents.exploring.explorer import Explorer
-from agents.lmulator.agent import LMulatorAgent
 from agents.llm.config import LLMConfig
 from agents.making.maker import Maker
 from agents.pipeline.config import PipelineConfig
+from agents.solving.solver_agent import SolverAgent
 from agents.using.tool_user import ToolUser
-from bus.messages import (
+from bus.wire.messages import (
     DispatchRequest, Dispatched, MakeTool, SolveAnswer, SolveRequest, ToolAnswer, ToolMade, UseTool)
-from store.tool_spec import ToolSpec
+from bus.wire.tool_spec import ToolSpec
 from store.tool_store import ToolStore
 
 
@@ -23,7 +23,7 @@ class LocalServices:
         self.dispatcher = Dispatcher(config.store_path, llm_config, config.dispatcher)
         self.user = ToolUser(config.store_path, llm_config, None, config.tool_timeout_s)
         self.maker = Maker(llm_config, config.maker, verifier_replicas=0, tool_timeout_s=config.tool_timeout_s)
-        self.solver = LMulatorAgent(llm_config)
+        self.solver = SolverAgent(llm_config)
         self.explorer = Explorer(config.store_path, llm_config, None, config.tool_timeout_s)
         self.exploration = BackgroundExploration(self.explorer.explore, config.explore)
 

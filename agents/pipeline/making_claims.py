@@ -6,8 +6,8 @@ import contextlib
 import time
 from dataclasses import dataclass
 
+from bus.wire.tool_spec import ToolSpec
 from store.making_leases import MakingLeases
-from store.tool_spec import ToolSpec
 from store.tool_store import ToolStore
 
 
@@ -42,7 +42,7 @@ class MakingClaims:
         while True:
             holder = self.leases.try_acquire(key)
             tool = self.store.find_by_task(key)
-            failures = self.store.making_failures(key) if waited else []
+            failures = self.store.failures.list(key) if waited else []
             if tool is not None or (failures and failures[0].last_at >= since):
                 if holder is None:
                     self.leases.release(key)

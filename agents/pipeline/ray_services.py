@@ -6,16 +6,16 @@ from typing import TypeVar
 from agents.dispatching.dispatcher import Dispatcher
 from agents.exploring.background import BackgroundExploration
 from agents.exploring.explorer import Explorer
-from agents.lmulator.agent import LMulatorAgent
 from agents.llm.config import LLMConfig
 from agents.making.maker import Maker
-from agents.using.tool_user import ToolUser
 from agents.pipeline.config import PipelineConfig
-from bus.messages import (
+from agents.solving.solver_agent import SolverAgent
+from agents.using.tool_user import ToolUser
+from bus.wire.messages import (
     DispatchRequest, Dispatched, ErrorReply, Explored, ExploreTool, MakeTool, Message, SolveAnswer, SolveRequest, ToolAnswer,
     ToolMade, UseTool)
 from bus.runtime import Pool, spawn
-from store.tool_spec import ToolSpec
+from bus.wire.tool_spec import ToolSpec
 from store.tool_store import ToolStore
 
 M = TypeVar("M", bound=Message)
@@ -46,7 +46,7 @@ class RayServices:
                                 replicas=config.dispatchers, **common)
         self.users = Pool(ToolUser, (config.store_path, llm_config, None, config.tool_timeout_s),
                           replicas=config.users, resources=user_res, **common)
-        self.solvers = Pool(LMulatorAgent, (llm_config,), replicas=config.solvers, batch_size=8,
+        self.solvers = Pool(SolverAgent, (llm_config,), replicas=config.solvers, batch_size=8,
                             max_in_flight=config.max_in_flight,
                             resources={"lmulator": 1} if config.placement else None)
         self.maker = spawn(Maker, llm_config, config.maker, config.verifiers, config.tool_timeout_s,

@@ -6,7 +6,7 @@ import json
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from agents.pipeline import batch_format
-from bus.messages import ToolAnswer, ToolRequest
+from bus.wire.messages import ToolAnswer, ToolRequest
 
 
 class RequestLine(BaseModel):
@@ -75,9 +75,9 @@ def result_record(req: RequestLine, answer: ToolAnswer, correct: bool | None) ->
     record = {
         "id": req.id, "answer": answer.answer, "route": answer.route, "tool_id": answer.tool_id,
         "tool_version": answer.tool_version, "confidence": answer.confidence,
-        "llm_calls": answer.llm_calls, "prompt_tokens": answer.prompt_tokens,
-        "completion_tokens": answer.completion_tokens, "cost_usd": round(answer.cost_usd, 8),
-        "usage": {u.role: u.model_dump(exclude={"role"}) for u in answer.usage},
+        "llm_calls": answer.spend.calls, "prompt_tokens": answer.spend.prompt_tokens,
+        "completion_tokens": answer.spend.completion_tokens, "cost_usd": round(answer.spend.cost_usd, 8),
+        "usage": answer.spend.by_role(),
         "latency_s": round(answer.latency_s, 4), "task": req.task, "target": req.target,
         "correct": correct, "error": answer.error.model_dump() if answer.error else None,
     }

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from bus.messages import (
+from bus.wire.messages import (
     DispatchRequest, Dispatched, MakeTool, SolveAnswer, SolveRequest, ToolAnswer, ToolMade, UseTool)
-from store.tool_spec import ToolSpec
+from bus.wire.tool_spec import ToolSpec
 from store.tool_store import ToolStore
 
 

@@ -5,8 +5,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from agents.llm.prices import PriceTable
-from bus.messages import RoleUsage, ToolAnswer, ToolMade
-from agents.using.usage import merge_usage
+from bus.wire.messages import ToolAnswer, ToolMade
+from bus.wire.spend import NOTHING, Spend
 
 
 @dataclass
@@ -20,9 +20,8 @@ class RunSummary:
     correct: int = 0
     tool_answers: int = 0
     solver_answers: int = 0
-    llm_calls: int = 0
     request_chars: int = 0
-    usage: list[RoleUsage] = field(default_factory=list)
+    spend: Spend = NOTHING  # of answering requests; making is in `made`
     made: list[ToolMade] = field(default_factory=list)
     latency_total_s: float = 0.0
     tool_uses: Counter = field(default_factory=Counter)  # tool id -> requests it answered
@@ -35,9 +34,8 @@ class RunSummary:
         self.errors += answer.route == "error"
         self.tool_answers += answer.route == "tool"
         self.solver_answers += answer.route == "solver"
-        self.llm_calls += answer.llm_calls
         self.latency_total_s += answer.latency_s
-        self.usage = merge_usage(self.usage, answer.usage)
+        self.spend = self.spend + answer.spend
         if answer.route == "tool" and answer.tool_id:
             self.tool_uses[answer.tool_id] += 1
             self.tool_correct[answer.tool_id] += bool(correct)
@@ -49,14 +47,8 @@ class RunSummary:
         self.bad_lines += 1
 
     def spend_by_role(self) -> dict[str, dict]:
-        """Per-role calls, tokens and cost, with tool making shown as the maker role."""
-        making = [RoleUsage(role="maker", model=m.tool.provenance.maker_model if m.tool else "",
-                            calls=m.samples, prompt_tokens=m.prompt_tokens,
-                            completion_tokens=m.completion_tokens, cost_usd=m.cost_usd)
-                  for m in self.made if m.samples]
-        verifying = [u for m in self.made for u in m.verify_usage]
-        return {u.role: u.model_dump(exclude={"role"})
-                for u in merge_usage(self.usage, making, verifying)}
+        """Per-role calls, tokens and cost, tool making (the maker role and verifying) included."""
+        return (self.spend + Spend.total(m.spend for m in self.made)).by_role()
 
     def all_maker_cost(self, prices: PriceTable, maker_model: str) -> float:
         """Estimated spend had the maker's model answered every request directly.
@@ -65,8 +57,8 @@ class RunSummary:
         sizes when the solver was used, else the request's own length (about 4 characters a
         token) plus a short instruction and a short answer.
         """
-        solver = next((u for u in self.usage if u.role == "solver" and u.calls), None)
-        if solver:
+        solver = self.spend.role("solver")
+        if solver.calls:
             prompt = solver.prompt_tokens / solver.calls * self.requests
             completion = solver.completion_tokens / solver.calls * self.requests
         else:
@@ -79,7 +71,7 @@ class RunSummary:
         n = max(self.requests, 1)
         spend = self.spend_by_role()
         total_cost = sum(r["cost_usd"] for r in spend.values())
-        making_calls = sum(m.samples + sum(u.calls for u in m.verify_usage) for m in self.made)
+        making_calls = Spend.total(m.spend for m in self.made).calls
         return {
             "requests": self.requests, "bad_lines": self.bad_lines, "errors": self.errors,
             "accuracy": round(self.correct / self.with_target, 4) if self.with_target else None,
@@ -89,16 +81,16 @@ class RunSummary:
             "tools_made": sum(m.ok and not m.reused for m in self.made),
             "tools_reused": sum(m.reused for m in self.made),
             "tools_failed": sum(not m.ok for m in self.made),
-            "llm_calls_per_request": round(self.llm_calls / n, 4),
-            "llm_calls_per_request_with_making": round((self.llm_calls + making_calls) / n, 4),
+            "llm_calls_per_request": round(self.spend.calls / n, 4),
+            "llm_calls_per_request_with_making": round((self.spend.calls + making_calls) / n, 4),
             "mean_latency_s": round(self.latency_total_s / n, 4),
             "spend_usd": round(total_cost, 6),
             "spend_by_role": spend,
             "all_maker_spend_usd": round(self.all_maker_cost(prices, maker_model), 6),
             "maker_model": maker_model,
             "made": [{"task": m.task, "ok": m.ok, "reused": m.reused, "samples": m.samples, "rounds": m.rounds,
-                      "tokens": m.prompt_tokens + m.completion_tokens, "reason": m.reason,
-                      "cost_usd": m.cost_usd, "shape": m.tool.shape if m.tool else None,
+                      "tokens": m.spend.role("maker").tokens, "reason": m.reason,
+                      "cost_usd": m.spend.role("maker").cost_usd, "shape": m.tool.shape if m.tool else None,
                       "tool_id": m.tool.tool_id if m.tool else None,
                       "version": m.tool.version if m.tool else None,
                       "answered": self.tool_uses[m.tool.tool_id] if m.tool else 0,

@@ -12,7 +12,7 @@ from agents.pipeline.batch_format import CHAT_URL, bad_line, result_line
 from agents.pipeline.chat_completion import ChatAsk
 from agents.pipeline.request_lines import BadLine, parse_line
 from agents.serving.front_door import Overloaded
-from bus.messages import ToolAnswer
+from bus.wire.messages import ToolAnswer
 
 OVERLOAD_PAUSE_S = 0.02  # a batch waits for room instead of failing its lines with 429
 

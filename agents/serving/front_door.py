@@ -11,7 +11,7 @@ from agents.pipeline.coordinator import Coordinator
 from agents.pipeline.request_lines import RequestLine, result_record
 from agents.pipeline.summary import RunSummary
 from agents.serving.metrics import PipelineMetrics, Snapshot
-from bus.messages import ToolAnswer, ToolRequest, new_request_id
+from bus.wire.messages import ToolAnswer, ToolRequest, new_request_id
 from store.tool_store import ToolStore
 
 

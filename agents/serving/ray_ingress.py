@@ -18,8 +18,8 @@ from agents.serving.batch_jobs import BatchApiError, BatchJobs
 from agents.serving.front_door import Overloaded
 from agents.serving.http_app import build_app
 from agents.serving.settings import ServeSettings
-from bus.codec import from_wire, to_wire
-from bus.messages import ToolAnswer
+from bus.wire.codec import from_wire, to_wire
+from bus.wire.messages import ToolAnswer
 
 APP_NAME = "latm"
 BATCH_MAX, BATCH_WAIT_S = 64, 0.002  # one actor call carries up to 64 asks, held at most 2 ms

@@ -8,7 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import NamedTuple
 
-from store.tool_spec import Example
+from bus.wire.tool_spec import Example
 
 PAPER_TASKS = (
     "logical_deduction_five_objects",

@@ -6,7 +6,7 @@ import random
 import re
 from collections.abc import Callable
 
-from store.tool_spec import Example
+from bus.wire.tool_spec import Example
 
 # Vocabulary observed in the 250 items of chinese_remainder_theorem.json; each slot is drawn independently.
 CRT_PLACES = ("bag", "basket", "box", "container", "field", "room", "ship", "truck")

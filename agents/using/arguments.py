@@ -8,9 +8,9 @@ from typing import Any
 from agents.llm.accounting import CallRecord
 from agents.llm.client import LLMClient
 from agents.using.tool_calls import ArgumentError, extract_call
-from store.api_spec import ApiSpec
+from bus.wire.api_spec import ApiSpec
+from bus.wire.tool_spec import ToolSpec
 from store.tool_demos import ToolDemo
-from store.tool_spec import ToolSpec
 
 __all__ = ["ArgumentError", "argument_list", "extract_arguments", "signature_schema", "spec_api", "tool_api"]
 

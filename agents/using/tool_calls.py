@@ -7,7 +7,7 @@ from typing import Any
 
 from agents.llm.accounting import CallRecord
 from agents.llm.client import LLMClient
-from store.api_spec import ApiSpec, ToolCall
+from bus.wire.api_spec import ApiSpec, ToolCall
 from store.tool_demos import ToolDemo
 
 SYSTEM = "You call tools for a user. Reply with a JSON object only."

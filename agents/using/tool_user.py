@@ -5,6 +5,7 @@ import asyncio
 import time
 from typing import ClassVar
 
+from agents.llm.accounting import spend_of
 from agents.llm.client import LLMClient
 from agents.llm.config import LLMConfig
 from agents.llm.errors import LLMError
@@ -14,10 +15,9 @@ from agents.sandbox import Sandbox, SandboxConfig
 from agents.using.answers import render_value
 from agents.using.arguments import ArgumentError, extract_arguments
 from agents.using.coalescer import CallCoalescer
-from agents.using.usage import usage_of
-from bus.messages import ErrorInfo, ToolAnswer, UseTool
+from bus.wire.messages import ErrorInfo, ToolAnswer, UseTool
+from bus.wire.tool_spec import ToolSpec
 from store.tool_demos import ToolDemos
-from store.tool_spec import ToolSpec
 from store.tool_store import ToolStore
 
 
@@ -105,12 +105,8 @@ class ToolUser:
 
     def _answer(self, msg: UseTool, start: float, answer: str | None = None, records=(),
                 error: ErrorInfo | None = None) -> ToolAnswer:
-        usage = usage_of(records)
         return ToolAnswer(
             request_id=msg.request_id, trace_id=msg.trace_id, answer=answer,
             route="error" if error else "tool", tool_id=msg.tool_id, tool_version=msg.tool_version,
-            confidence=msg.confidence, llm_calls=sum(u.calls for u in usage),
-            prompt_tokens=sum(u.prompt_tokens for u in usage),
-            completion_tokens=sum(u.completion_tokens for u in usage),
-            cost_usd=sum(u.cost_usd for u in usage), latency_s=time.perf_counter() - start,
-            usage=usage, error=error)
+            confidence=msg.confidence, spend=spend_of(records),
+            latency_s=time.perf_counter() - start, error=error)

@@ -1,7 +1,12 @@
 """Shared pieces of the pipeline tests: scripted maker replies and request builders."""
 from __future__ import annotations
 
+import io
 import json
+
+from agents.pipeline.config import PipelineConfig
+from agents.pipeline.local_services import LocalServices
+from agents.pipeline.run import run_stream
 
 # Scripted maker replies (the stub's, for tests only).
 WORD_SORT_TOOL = '''```python
@@ -82,3 +87,22 @@ def sorted_words_reply(body: dict) -> str:
     """A stub solver that answers word sorting right: sort the words after the last 'List:'."""
     text = "\n".join(str(m.get("content") or "") for m in body["messages"])
     return " ".join(sorted(text.rsplit("List:", 1)[1].split("\n")[0].split()))
+
+
+def make_config(tmp_path, **maker) -> PipelineConfig:
+    """A pipeline on a fresh store with a small maker budget (one sample per round, end-to-end only)."""
+    from agents.making.maker import MakerConfig
+    knobs = {"samples_per_round": 1, "rounds": 2, "shapes": ("end_to_end",), **maker}
+    return PipelineConfig(store_path=str(tmp_path / "tools.sqlite"), maker=MakerConfig(**knobs))
+
+
+async def run_lines(stub, tmp_path, lines, **maker):
+    """Run request lines through in-process agents talking to the stub: (summary, records, config)."""
+    config = make_config(tmp_path, **maker)
+    services = LocalServices(stub.config(), config)
+    out = io.StringIO()
+    try:
+        summary, _ = await run_stream(lines, services, out, config.coordinator)
+    finally:
+        await services.close()
+    return summary, [json.loads(line) for line in out.getvalue().splitlines()], config

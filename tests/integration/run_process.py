@@ -26,7 +26,7 @@ def is_sort_core_making(body: dict) -> bool:
 
 def script_maker(stub, delay_s: float = 0.0) -> None:
     """The sorting kind gets a right core function (after `delay_s`); any other kind a wrong tool."""
-    from agents.llm.stub_server import Fault
+    from tests.support.stub_llm_server import Fault
     stub.script(Fault(delay_s=delay_s, reply=CORE_SORT_TOOL) if delay_s else CORE_SORT_TOOL,
                 role="maker", match=is_sort_core_making)
     stub.script(WRONG_TOOL, role="maker")

@@ -10,7 +10,7 @@ import sys
 import threading
 from pathlib import Path
 
-from store.tool_spec import Example, ToolSpec
+from bus.wire.tool_spec import Example, ToolSpec
 from store.tool_store import ToolStore
 
 SORT_CODE = '''def solve(question: str) -> str:

@@ -14,7 +14,7 @@ from typing import ClassVar
 
 import pytest
 
-from bus.messages import Echo, Message
+from bus.wire.messages import Echo, Message
 
 
 class SlowEcho:
@@ -29,10 +29,10 @@ class SlowEcho:
 
 async def scenario() -> dict:
     """Start a 5-node cluster, place a maker and a tool-user pool, remove a user node mid-stream."""
-    import bus.runtime_env  # noqa: F401  (before ray: keeps every node of the cluster on loopback)
+    import bus.runtime.env  # noqa: F401  (before ray: keeps every node of the cluster on loopback)
     from ray.cluster_utils import Cluster
 
-    from bus.echo_agent import EchoAgent
+    from tests.support.echo_agent import EchoAgent
     from bus.runtime import Pool, spawn, start_runtime, stop_runtime
 
     cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1, "include_dashboard": False})

@@ -9,9 +9,9 @@ from typing import ClassVar
 
 import pytest
 
-from bus.echo_agent import EchoAgent
-from bus.messages import Echo, ErrorReply, Message, SolveRequest
 from bus.runtime import Pool, PoolClosed, spawn
+from bus.wire.messages import Echo, ErrorReply, Message, SolveRequest
+from tests.support.echo_agent import EchoAgent
 
 pytestmark = pytest.mark.usefixtures("ray_session")
 

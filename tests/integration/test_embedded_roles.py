@@ -8,7 +8,7 @@ from agents.llm.config import LLMConfig
 from agents.llm.embedded import (EmbeddedModel, EmbeddedSettings, answers,
                                  configure_with_embedded)
 from agents.llm.model_catalog import CODER_05B, CODER_15B, SMOLLM2
-from agents.llm.stub_server import StubLLMServer
+from tests.support.stub_llm_server import StubLLMServer
 
 
 def live_servers(tmp_path, stubs: dict) -> dict:

@@ -7,9 +7,9 @@ from agents.exploring.api_catalog import api_from_description
 from agents.exploring.explorer import Explorer
 from agents.exploring.simulator import SimulatedApi
 from agents.llm.client import LLMClient
-from bus.messages import ExploreTool
+from bus.wire.api_spec import ToolCall
+from bus.wire.messages import ExploreTool
 from store.api_cache import ApiCache
-from store.api_spec import ToolCall
 from store.explorer_memory import ExplorerMemory
 from store.tool_demos import ToolDemos
 
@@ -49,7 +49,7 @@ async def test_an_episode_imagines_calls_observes_and_reflects(llm_stub, tmp_pat
     simulate, reflect = llm_stub.calls("simulator")[0], llm_stub.calls()[-1]
     assert '"days": 10' in simulate.messages[-1]["content"]
     assert "2022-01-11" in reflect.messages[-1]["content"]  # the reflection sees the observation
-    assert {u.role: u.calls for u in done.usage} == {"explorer": 3, "simulator": 1}
+    assert {u.role: u.calls for u in done.spend.roles} == {"explorer": 3, "simulator": 1}
     [demo] = ToolDemos(tmp_path / "s.sqlite").list("add_date")
     assert demo.call == ToolCall(name="add_date", arguments={"date": "2022-01-01", "days": 10})
     assert demo.observation == '{"date": "2022-01-11"}'

@@ -11,10 +11,10 @@ from agents.exploring.api_catalog import api_from_description
 from agents.exploring.backends import HttpApi
 from agents.exploring.explorer import Explorer
 from agents.using.tool_user import ToolUser
-from bus.messages import Explored, ExploreTool, UseTool
-from store.api_spec import ApiSpec, ToolCall
+from bus.wire.api_spec import ApiSpec, ToolCall
+from bus.wire.messages import Explored, ExploreTool, UseTool
+from bus.wire.tool_spec import ToolSpec
 from store.tool_demos import ToolDemo, ToolDemos
-from store.tool_spec import ToolSpec
 from store.tool_store import ToolStore
 
 SORTER = ToolSpec(tool_id="sorter", task="word_sorting", shape="structured", entry="tool",

@@ -9,7 +9,7 @@ from agents.llm.client import LLMClient
 from agents.llm.config import LLMConfig
 from agents.llm.errors import (EndpointUnreachable, LLMConfigError, LLMRequestRejected,
                                LLMTimeout, MalformedResponse, RateLimited)
-from agents.llm.stub_server import Fault, Reply, StubLLMServer
+from tests.support.stub_llm_server import Fault, Reply, StubLLMServer
 
 ASK = [{"role": "user", "content": "what is two plus two"}]
 

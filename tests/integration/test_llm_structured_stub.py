@@ -6,7 +6,7 @@ from pydantic import BaseModel
 
 from agents.llm.client import LLMClient
 from agents.llm.errors import StructuredOutputError
-from agents.llm.stub_server import StubLLMServer
+from tests.support.stub_llm_server import StubLLMServer
 
 ASK = [{"role": "system", "content": "You extract numbers."},
        {"role": "user", "content": "add 2 and 3"}]

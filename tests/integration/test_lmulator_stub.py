@@ -7,7 +7,7 @@ from agents.llm.client import LLMClient
 from agents.lmulator import LMulator, LMulatorConfig, verify_soft_tool
 from agents.lmulator.soft_tools import run_soft_tool
 from agents.sandbox import Sandbox
-from store.tool_spec import Example, ToolSpec
+from bus.wire.tool_spec import Example, ToolSpec
 
 # The sandbox pool lives on one event loop; every test here runs on the session loop.
 pytestmark = pytest.mark.asyncio(loop_scope="session")

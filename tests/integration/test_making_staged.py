@@ -7,7 +7,7 @@ import re
 
 from store.tool_store import ToolStore
 
-from .test_pipeline_local import run_lines
+from .pipeline_helpers import run_lines
 
 FRAME = ("There is a {box} of no more than {limit} {item}. If we divide them equally among {a} "
          "{who}, we have {r} left. How many {item} are in the {box}?")

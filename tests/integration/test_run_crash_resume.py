@@ -25,7 +25,7 @@ def _stream(n_sort: int, n_reverse: int, seed: int, start: int = 0) -> list[str]
 
 
 def _script_solver(stub, delay_s: float) -> None:
-    from agents.llm.stub_server import Fault
+    from tests.support.stub_llm_server import Fault
     stub.script(Fault(delay_s=delay_s, reply=reverse_reply), role="solver")
 
 
@@ -98,7 +98,7 @@ def test_a_tool_half_made_at_the_crash_is_made_once(ray_session, llm_stub, tmp_p
     assert ToolStore(store).versions("word_sorting") == []
     # The resumed run talks to a fresh endpoint: calls the dead run's actors may still make
     # before Ray reaps them (slow on a busy machine) go to the old one and are not counted.
-    from agents.llm.stub_server import StubLLMServer
+    from tests.support.stub_llm_server import StubLLMServer
     fresh = StubLLMServer().start()
     try:
         script_maker(fresh)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 
-from agents.llm.stub_server import Fault
+from tests.support.stub_llm_server import Fault
 from store.run_ledger import RunLedger
 
 from .pipeline_helpers import word_sort_requests

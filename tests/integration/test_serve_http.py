@@ -9,7 +9,7 @@ import time
 import openai
 import pytest
 
-from agents.llm.stub_server import StubLLMServer
+from tests.support.stub_llm_server import StubLLMServer
 from store.run_ledger import RunLedger
 
 from .pipeline_helpers import sorted_words_reply

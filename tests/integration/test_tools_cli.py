@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from agents.cli.main import main
-from store.tool_spec import Example, ToolSpec
+from bus.wire.tool_spec import Example, ToolSpec
 from store.tool_store import ToolStore
 
 REPO = Path(__file__).resolve().parents[2]
@@ -101,9 +101,9 @@ def test_stream_to_stdout_without_targets_and_bad_task(capsys):
 
 def test_making_failures_are_listed_and_cleared(tmp_path):
     path = tmp_path / "tools.sqlite"
-    ToolStore(path).record_making_failure("chinese_remainder_theorem", "rounds exhausted: best 0/6")
+    ToolStore(path).failures.record("chinese_remainder_theorem", "rounds exhausted: best 0/6")
     listed = latm("tools", "failures", "--store", str(path), cwd=tmp_path)
     assert listed.returncode == 0, listed.stderr
     assert "chinese_remainder_theorem" in listed.stdout and "1 kind(s) without a tool" in listed.stdout
     cleared = latm("tools", "failures", "--clear", "--json", "--store", str(path), cwd=tmp_path)
-    assert json.loads(cleared.stdout) == {"cleared": 1} and ToolStore(path).making_failures() == []
+    assert json.loads(cleared.stdout) == {"cleared": 1} and ToolStore(path).failures.list() == []

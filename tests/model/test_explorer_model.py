@@ -8,7 +8,7 @@ from agents.exploring.explorer import Explorer
 from agents.llm.config import LLMConfig
 from agents.llm.embedded import EmbeddedModel, EmbeddedSettings, configure_with_embedded
 from agents.llm.model_catalog import SMOLLM2
-from bus.messages import ExploreTool
+from bus.wire.messages import ExploreTool
 from store.explorer_memory import ExplorerMemory
 from store.tool_demos import ToolDemos
 
@@ -41,6 +41,6 @@ async def test_one_short_exploration_completes(embedded, tmp_path):
     # Every trial that got a query is remembered; failed steps are counted, never raised.
     assert done.trials + done.step_errors >= 2 and ExplorerMemory(store).count("add_date")[0] == done.trials
     assert done.demos_kept == ToolDemos(store).count("add_date") <= done.successes
-    assert {u.role for u in done.usage} <= {"explorer", "simulator"} and done.usage
+    assert {u.role for u in done.spend.roles} <= {"explorer", "simulator"} and done.spend.calls
     for demo in ToolDemos(store).list("add_date"):  # a kept demo's call fits the API's schema
         assert set(demo.call.arguments) == {"date", "days"} and isinstance(demo.call.arguments["days"], int)

@@ -9,7 +9,7 @@ from agents.llm.embedded import EmbeddedModel, EmbeddedSettings, configure_with_
 from agents.llm.model_catalog import SMOLLM2
 from agents.lmulator import LMulator, LMulatorConfig
 from agents.sandbox import Sandbox
-from agents.solver import Solver
+from agents.solving.solver import Solver
 
 pytestmark = [pytest.mark.model, pytest.mark.asyncio(loop_scope="session")]
 

@@ -8,7 +8,7 @@ from agents.llm.embedded import EmbeddedModel, EmbeddedSettings, configure_with_
 from agents.llm.model_catalog import CODER_15B
 from agents.making.maker import Maker, MakerConfig
 from agents.tasks.bbh import paper_split
-from bus.messages import MakeTool
+from bus.wire.messages import MakeTool
 
 pytestmark = pytest.mark.model
 
@@ -27,7 +27,7 @@ async def test_a_staged_attempt_plans_writes_compute_and_reports(tmp_path):
         await maker.close()
         embedded.stop()
     # One plan and one compute function were drawn from the coder, and paid for.
-    assert made.samples == 2 and made.completion_tokens > 0 and made.cost_usd > 0
+    assert made.samples == 2 and made.spend.completion_tokens > 0 and made.spend.cost_usd > 0
     assert made.ok == (made.tool is not None)
     assert made.ok or "compute" in made.reason  # a failure names the stage that failed
     assert not made.ok or ("FRAME = re.compile(" in made.tool.code and "def compute(" in made.tool.code)

@@ -48,7 +48,7 @@ async def test_small_run_completes_end_to_end(ray_session, tmp_path):
 async def test_core_shape_runs_on_the_embedded_model(tmp_path):
     from agents.making.maker import Maker
     from agents.tasks.bbh import paper_split
-    from bus.messages import MakeTool
+    from bus.wire.messages import MakeTool
 
     embedded = EmbeddedModel(SMOLLM2, EmbeddedSettings(state_dir=str(tmp_path / "embedded")))
     llm_config = configure_with_embedded(
@@ -61,7 +61,7 @@ async def test_core_shape_runs_on_the_embedded_model(tmp_path):
     finally:
         await maker.close()
         embedded.stop()
-    assert made.samples == 4 and made.rounds == 1 and made.completion_tokens > 0
+    assert made.samples == 4 and made.rounds == 1 and made.spend.completion_tokens > 0
     if made.ok:  # the tiny model often manages this one; when it does, the tool is a framed core
         assert "def core_solve(" in made.tool.code and "def solve(question: str)" in made.tool.code
         assert made.tool.shape == "end_to_end" and not made.reused

@@ -8,7 +8,8 @@ from openai.types.chat import ChatCompletion
 
 from agents.pipeline import batch_format
 from agents.pipeline.request_lines import BadLine, bad_line_record, parse_line, result_record
-from bus.messages import ErrorInfo, RoleUsage, ToolAnswer
+from bus.wire.messages import ErrorInfo, ToolAnswer
+from bus.wire.spend import Spend
 
 
 def batch_line(custom_id="req-1", content="Sort the following words alphabetically: List: b a", **changes) -> str:
@@ -29,9 +30,8 @@ def test_batch_line_becomes_a_request_with_its_custom_id_task_and_model():
 
 def test_answer_is_written_as_a_batch_output_line_the_openai_types_accept():
     req = parse_line(batch_line(), 1)
-    answer = ToolAnswer(request_id="abc", answer="a b", route="solver", llm_calls=1, prompt_tokens=9,
-                        completion_tokens=2, usage=[RoleUsage(role="solver", calls=1, prompt_tokens=9,
-                                                              completion_tokens=2)])
+    answer = ToolAnswer(request_id="abc", answer="a b", route="solver",
+                        spend=Spend.of("solver", calls=1, prompt_tokens=9, completion_tokens=2))
     line = json.loads(batch_format.output_text(result_record(req, answer, None)))
     assert set(line) == {"id", "custom_id", "response", "error"}
     assert line["custom_id"] == "req-1" and line["error"] is None and line["response"]["status_code"] == 200

@@ -8,14 +8,15 @@ import sys
 import msgpack
 import pytest
 
-from bus.codec import CodecError, decode, decode_many, encode, encode_many
-from bus.messages import (
+from bus.wire.codec import CodecError, decode, decode_many, encode, encode_many
+from bus.wire.messages import (
     MESSAGE_CLASSES, MESSAGE_TYPES, CaseResult, DispatchRequest, Dispatched, Echo, ErrorInfo, ErrorReply,
-    Explored, ExploreTool, MakeTool, Message, RoleUsage, SimulateLine, SolveAnswer, SolveRequest, StateChange, ToolAnswer, ToolMade,
+    Explored, ExploreTool, MakeTool, Message, SimulateLine, SolveAnswer, SolveRequest, StateChange, ToolAnswer, ToolMade,
     ToolRequest, UseTool, Verdict, VerifyTool,
 )
-from store.api_spec import ApiSpec
-from store.tool_spec import Demo, Example, Provenance, ToolSpec
+from bus.wire.api_spec import ApiSpec
+from bus.wire.spend import RoleSpend, Spend
+from bus.wire.tool_spec import Demo, Example, Provenance, ToolSpec
 
 GOLDEN = pathlib.Path(__file__).parent / "golden" / "bus_wire.json"
 IDS = {"request_id": "req-1", "trace_id": "trace-1"}
@@ -32,31 +33,30 @@ TOOL = ToolSpec(
 def samples() -> dict[str, Message]:
     """One fully populated message of every kind, with fixed ids (the golden fixtures)."""
     err = ErrorInfo(code="timeout", message="took too long")
-    usage = [RoleUsage(role="user", model="small", calls=1, prompt_tokens=20, completion_tokens=3, cost_usd=0.5)]
+    usage = Spend.of("user", "small", calls=1, prompt_tokens=20, completion_tokens=3, cost_usd=0.5)
     return {m.kind: m for m in [
         Echo(payload="hello", **IDS),
         ToolRequest(text="reverse abc", task="reverse", target="cba", **IDS),
         ToolAnswer(answer="cba", route="tool", tool_id="reverse", tool_version=TOOL.version, confidence=0.9,
-                   llm_calls=1, prompt_tokens=20, completion_tokens=3, cost_usd=0.5, latency_s=0.25, usage=usage,
+                   spend=usage, latency_s=0.25,
                    error=None, **IDS),
         MakeTool(task="reverse", train=[Example(input="ab", target="ba")],
                  validation=[Example(input="xy", target="yx")], known_tools=[TOOL], **IDS),
-        ToolMade(task="reverse", ok=True, tool=TOOL, samples=2, rounds=1, prompt_tokens=10,
-                 completion_tokens=5, cost_usd=0.25, reason="passed 2/2", reused=False, verify_usage=usage,
+        ToolMade(task="reverse", ok=True, tool=TOOL, samples=2, rounds=1, reason="passed 2/2", reused=False,
+                 spend=Spend.of("maker", "m", calls=2, prompt_tokens=10, completion_tokens=5, cost_usd=0.25) + usage,
                  **IDS),
         VerifyTool(task="reverse", code=CODE, entry="solve", shape="end_to_end", cases=[Example(input="ab", target="ba")],
                    timeout_s=1.5, **IDS),
         Verdict(passed=1, total=2, cases=[CaseResult(input="ab", expected="ba", got="ba", ok=True),
                                          CaseResult(input="x", expected="y", ok=False, error="timeout")],
-                error=err, usage=usage, **IDS),
+                error=err, spend=usage, **IDS),
         SolveRequest(question="reverse abc", method="coc", **IDS),
-        SolveAnswer(answer="cba", method="coc", program="answer = 'cba'", llm_calls=2, prompt_tokens=30,
-                    completion_tokens=8, cost_usd=0.75, usage=usage, error=None, **IDS),
+        SolveAnswer(answer="cba", method="coc", program="answer = 'cba'", spend=usage, error=None, **IDS),
         SimulateLine(program="x = is_sarcastic(s)", line_no=1, line="x = is_sarcastic(s)",
                      error="NameError: is_sarcastic", state={"s": "great, rain", "n": [1, 2], "d": {"k": None}}, **IDS),
         StateChange(updates={"x": True}, error=err, **IDS),
         DispatchRequest(text="reverse abc", task="reverse", **IDS),
-        Dispatched(tool_id="reverse", tool_version=TOOL.version, confidence=0.8, method="judge", usage=usage, **IDS),
+        Dispatched(tool_id="reverse", tool_version=TOOL.version, confidence=0.8, method="judge", spend=usage, **IDS),
         UseTool(text="reverse abc", task="reverse", tool_id="reverse", tool_version=TOOL.version, confidence=0.8,
                 tool=TOOL, **IDS),
         ErrorReply(code="handler_error", message="boom", **IDS),
@@ -64,7 +64,7 @@ def samples() -> dict[str, Message]:
                                                    parameters={"type": "object", "properties": {"days": {"type": "integer"}}},
                                                    endpoint="http://127.0.0.1:8000/add_date"),
                     episodes=2, trials=3, corrections=1, **IDS),
-        Explored(tool="add_date", episodes=2, trials=6, successes=4, demos_kept=3, step_errors=1, usage=usage,
+        Explored(tool="add_date", episodes=2, trials=6, successes=4, demos_kept=3, step_errors=1, spend=usage,
                  error=err, **IDS),
     ]}
 
@@ -152,10 +152,10 @@ def test_extra_field_is_named():
     ("kind", "field", "value", "where"),
     [
         ("tool_request/1", "text", 42, "text"),
-        ("tool_answer/1", "route", "magic", "route"),
-        ("verdict/1", "passed", "many", "passed"),
+        ("tool_answer/2", "route", "magic", "route"),
+        ("verdict/2", "passed", "many", "passed"),
         ("make_tool/1", "train", [{"input": "a"}], "train.0.target"),
-        ("tool_made/1", "tool", {"tool_id": "x"}, "tool.code"),
+        ("tool_made/2", "tool", {"tool_id": "x"}, "tool.code"),
     ],
 )
 def test_wrong_type_is_named(kind, field, value, where):
@@ -202,7 +202,7 @@ def test_messages_are_frozen_and_strict():
 
 
 def test_every_field_has_a_description():
-    for cls in (*MESSAGE_CLASSES, ErrorInfo, CaseResult, RoleUsage):
+    for cls in (*MESSAGE_CLASSES, ErrorInfo, CaseResult, RoleSpend, Spend):
         for name, info in cls.model_fields.items():
             assert info.description, f"{cls.__name__}.{name} needs a description"
 

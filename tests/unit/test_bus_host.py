@@ -7,10 +7,10 @@ from typing import ClassVar
 import msgpack
 import pytest
 
-from bus.codec import decode_many, encode_many, pack_wire, to_wire
-from bus.eager_start import start_eagerly
-from bus.messages import Echo, ErrorReply, Message, SolveRequest, ToolRequest
-from bus.runtime_host import AgentHost, check_handlers_table
+from bus.runtime.eager_start import start_eagerly
+from bus.runtime.host import AgentHost, check_handlers_table
+from bus.wire.codec import decode_many, encode_many, pack_wire, to_wire
+from bus.wire.messages import Echo, ErrorReply, Message, SolveRequest, ToolRequest
 
 
 class ScriptedAgent:
@@ -83,7 +83,7 @@ def test_unencodable_reply_becomes_error_reply():
         handlers: ClassVar[dict[type[Message], str]] = {SolveRequest: "solve"}
 
         async def solve(self, msg: SolveRequest) -> Message:
-            from bus.messages import StateChange
+            from bus.wire.messages import StateChange
             return StateChange(updates={"n": 2**80})
 
     host = AgentHost(Big, (), {})

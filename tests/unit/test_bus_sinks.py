@@ -5,9 +5,9 @@ import asyncio
 
 import pytest
 
-from bus.messages import Echo, ErrorReply
-from bus.reply_sinks import Collector, Pending
-from bus.runtime_env import is_remote_address
+from bus.runtime.env import is_remote_address
+from bus.runtime.reply_sinks import Collector, Pending
+from bus.wire.messages import Echo, ErrorReply
 
 
 def test_pending_answers_once_to_every_sink_and_drops_duplicates():

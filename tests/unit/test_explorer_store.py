@@ -8,8 +8,8 @@ import pytest
 from agents.exploring.api_catalog import ApiCatalogError, api_from_description, load_api_list
 from agents.exploring.backends import Observation, checked
 from agents.using.tool_calls import ArgumentError, call_messages, parse_call, render_demos
+from bus.wire.api_spec import ApiSpec, ToolCall
 from store.api_cache import ApiCache
-from store.api_spec import ApiSpec, ToolCall
 from store.explorer_memory import ExplorerMemory, Trial
 from store.tool_demos import ToolDemo, ToolDemos
 

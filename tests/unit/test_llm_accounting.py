@@ -5,8 +5,9 @@ import pickle
 
 import pytest
 
-from agents.llm.accounting import CallRecord, Ledger, combine
+from agents.llm.accounting import CallRecord, Ledger, combine, spend_of
 from agents.llm.prices import PriceTable
+from bus.wire.spend import Spend
 
 
 def rec(role: str, model: str, p: int, c: int, table: PriceTable) -> CallRecord:
@@ -63,3 +64,28 @@ def test_combine_sums_a_repair_loop():
     total = combine(parts)
     assert (total.prompt_tokens, total.completion_tokens, total.calls) == (30, 12, 2)
     assert total.cost_usd == pytest.approx(sum(p.cost_usd for p in parts))
+
+
+def test_spend_adds_per_role_in_order_of_first_use():
+    table = PriceTable().with_overrides({"cheap": {"input": 1, "output": 2}})
+    records = [rec("user", "cheap", 100, 10, table), rec("solver", "big", 5, 1, table),
+               rec("user", "cheap", 50, 0, table)]
+    spend = spend_of(records)
+    assert [r.role for r in spend.roles] == ["user", "solver"]
+    user = spend.role("user")
+    assert (user.model, user.calls, user.prompt_tokens, user.completion_tokens) == ("cheap", 2, 150, 10)
+    assert user.cost_usd == pytest.approx(170e-6)
+    assert (spend.calls, spend.tokens) == (3, 166)
+    assert spend.role("maker").calls == 0  # a role that spent nothing reads as zero
+    assert spend_of(records[:1]) + spend_of(records[1:]) == spend
+
+
+def test_spend_totals_and_wire_shape():
+    a = Spend.of("maker", "m", calls=2, prompt_tokens=10, completion_tokens=5, cost_usd=0.25)
+    b = Spend.of("user", calls=1, prompt_tokens=3, cost_usd=0.5)
+    total = Spend.total([a, Spend(), b, a])
+    assert total.by_role() == {
+        "maker": {"model": "m", "calls": 4, "prompt_tokens": 20, "completion_tokens": 10, "cost_usd": 0.5},
+        "user": {"model": "", "calls": 1, "prompt_tokens": 3, "completion_tokens": 0, "cost_usd": 0.5}}
+    assert total.cost_usd == 1.0 and Spend() + a is a
+    assert Spend.model_validate(total.model_dump()) == total

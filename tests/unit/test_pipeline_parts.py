@@ -6,7 +6,6 @@ import json
 import pytest
 
 from agents.pipeline.request_lines import BadLine, parse_line
-from agents.pipeline.task_groups import TaskGroup, group_key
 from agents.using.answers import render_value
 from agents.using.arguments import ArgumentError, argument_list, signature_schema
 
@@ -23,23 +22,6 @@ def test_bad_lines_say_what_is_wrong(line, fragment):
     with pytest.raises(BadLine) as err:
         parse_line(line, 12)
     assert fragment in err.value.reason and "line 12" in err.value.reason
-
-
-def test_group_key_prefers_task_then_template_words():
-    assert group_key("anything", "word_sorting") == "word_sorting"
-    a = group_key("There is a ship of no more than 95765 apricots. If we ...", None)
-    b = group_key("There is a ship of no more than 1200 pears. If ...", None)
-    assert a == b and a.startswith("fp:")
-    assert a != group_key("Sort the following words alphabetically: List: a b", None)
-
-
-def test_group_collects_distinct_labelled_examples_until_enough():
-    group = TaskGroup(key="k")
-    assert not group.add_example("q1", "a1", needed=2)
-    assert not group.add_example("q1", "a1", needed=2)  # duplicate text ignored
-    assert not group.add_example("q2", None, needed=2)  # no label, no example
-    assert group.add_example("q3", "a3", needed=2)
-    assert [e.input for e in group.examples] == ["q1", "q3"]
 
 
 @pytest.mark.parametrize("value,text", [

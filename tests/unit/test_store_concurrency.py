@@ -4,7 +4,7 @@ from __future__ import annotations
 import multiprocessing
 import sqlite3
 
-from store.tool_spec import ToolSpec
+from bus.wire.tool_spec import ToolSpec
 from store.tool_store import ToolStore
 
 TOOLS_PER_WRITER = 40

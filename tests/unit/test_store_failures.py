@@ -9,10 +9,10 @@ import time
 
 import pytest
 
+from bus.wire.tool_spec import ToolSpec
 from store.making_leases import MakingLeases
 from store.run_ledger import RunLedger, RunRow
 from store.store_errors import StoreBusyError, StoreFullError
-from store.tool_spec import ToolSpec
 from store.tool_store import ToolStore
 
 

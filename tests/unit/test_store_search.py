@@ -7,7 +7,7 @@ import re
 import pytest
 
 from agents.tasks.bbh import PAPER_TASKS, available_tasks, load_task, paper_split
-from store.tool_spec import Example, ToolSpec
+from bus.wire.tool_spec import Example, ToolSpec
 from store.tool_store import ToolStore
 
 

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
+from bus.wire.tool_spec import Demo, Example, Provenance, ToolSpec
 from store.store_errors import ToolNotFound, ToolStoreError
-from store.tool_spec import Demo, Example, Provenance, ToolSpec
 from store.tool_store import ToolStore
 
 
@@ -146,20 +146,20 @@ def test_a_non_sqlite_file_is_a_typed_error(tmp_path):
 
 
 def test_making_failures_are_counted_listed_and_cleared(store):
-    assert store.record_making_failure("crt", "rounds exhausted: 0/6") == 1
-    assert store.record_making_failure("crt", "rounds exhausted: 1/6") == 2
-    store.record_making_failure("dyck", "token budget spent")
-    crt = store.making_failures("crt")[0]
+    assert store.failures.record("crt", "rounds exhausted: 0/6") == 1
+    assert store.failures.record("crt", "rounds exhausted: 1/6") == 2
+    store.failures.record("dyck", "token budget spent")
+    crt = store.failures.list("crt")[0]
     assert (crt.attempts, crt.reason) == (2, "rounds exhausted: 1/6")
-    assert [f.task for f in store.making_failures()] == ["dyck", "crt"]  # latest first
-    assert store.clear_making_failures("crt") == 1 and store.making_failures("crt") == []
-    assert store.clear_making_failures() == 1 and store.making_failures() == []
+    assert [f.task for f in store.failures.list()] == ["dyck", "crt"]  # latest first
+    assert store.failures.clear("crt") == 1 and store.failures.list("crt") == []
+    assert store.failures.clear() == 1 and store.failures.list() == []
 
 
 def test_a_task_alias_routes_to_the_tool_until_it_is_removed(store):
     store.put(ToolSpec(tool_id="sorter", task="word_sorting", code="def solve(q):\n    return q\n"))
     assert store.find_by_task("alphabetize") is None
-    store.alias_task("alphabetize", "sorter")
+    store.aliases.set("alphabetize", "sorter")
     assert store.find_by_task("alphabetize").tool_id == "sorter"
     store.set_status("sorter", "quarantined")
     assert store.find_by_task("alphabetize") is None  # a pulled tool serves no alias either

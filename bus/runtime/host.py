@@ -6,12 +6,11 @@ import inspect
 import os
 from typing import Any, Awaitable, Callable
 
-import bus.runtime_env  # noqa: F401  (sets Ray's environment before ray is imported)
 import ray
 
-from bus.codec import CodecError, pack_wire, from_wire, raw_ids, to_wire, unpack_batch
-from bus.eager_start import start_eagerly
-from bus.messages import ErrorReply, Message
+from bus.runtime.eager_start import start_eagerly
+from bus.wire.codec import CodecError, pack_wire, from_wire, raw_ids, to_wire, unpack_batch
+from bus.wire.messages import ErrorReply, Message
 
 Handler = Callable[[Message], "Awaitable[Message] | Message"]
 

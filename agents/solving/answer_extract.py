@@ -1,4 +1,4 @@
-"""Pull a final answer out of model text or a program's answer, and compare answers leniently."""
+"""Pull a final answer out of model text or a program's answer (scoring is agents/tasks/scoring.py)."""
 from __future__ import annotations
 
 import re
@@ -66,16 +66,3 @@ def option_letter(answer: str, options: dict[str, str]) -> str | None:
 def fold(text: str) -> str:
     """Lower-case, punctuation-light form for loose comparison."""
     return re.sub(r"\s+", " ", re.sub(r"[^\w\s:/\-]", "", text.lower())).strip()
-
-
-def answers_match(predicted: str | None, target: str) -> bool:
-    """Lenient equality: same text ignoring case and spacing, same number, or same option."""
-    if predicted is None:
-        return False
-    p, t = predicted.strip(), target.strip()
-    if fold(p) == fold(t) or p.replace(" ", "") == t.replace(" ", ""):
-        return True
-    try:
-        return float(p.replace(",", "")) == float(t.replace(",", ""))
-    except ValueError:
-        return False

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import Field
 
-from store.tool_spec import Frozen
+from bus.wire.tool_spec import Frozen
 
 
 class ApiSpec(Frozen):

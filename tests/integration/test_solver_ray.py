@@ -1,27 +1,27 @@
-"""The LMulator agent as a real Ray actor: SolveRequest in, SolveAnswer out, coc run in its sandbox."""
+"""The solver agent as a real Ray actor: SolveRequest in, SolveAnswer out, coc run in its sandbox."""
 from __future__ import annotations
 
 import pytest
 
-from agents.lmulator.agent import LMulatorAgent
-from bus.messages import SolveAnswer, SolveRequest
+from agents.solving.solver_agent import SolverAgent
 from bus.runtime import spawn
+from bus.wire.messages import SolveAnswer, SolveRequest
 
 pytestmark = pytest.mark.usefixtures("ray_session")
 
 
-async def test_lmulator_actor_solves_with_chain_of_code(llm_stub):
+async def test_solver_actor_solves_with_chain_of_code(llm_stub):
     llm_stub.script("```python\nanswer = 'yes' if is_even(14) else 'no'\n```", role="solver",
                     times=1)
     llm_stub.script("True", role="lmulator", match="`is_even(14)`")
-    handle = spawn(LMulatorAgent, llm_config=llm_stub.config(max_retries=0),
+    handle = spawn(SolverAgent, llm_config=llm_stub.config(max_retries=0),
                    resources={"lmulator": 1})
     try:
         reply = await handle.call(SolveRequest(question="Is 14 even?", method="coc",
                                                trace_id="ray-1"))
         assert isinstance(reply, SolveAnswer), reply
         assert reply.answer == "yes" and reply.method == "coc" and reply.trace_id == "ray-1"
-        assert reply.llm_calls == 2 and "is_even(14)" in (reply.program or "")
+        assert reply.spend.calls == 2 and "is_even(14)" in (reply.program or "")
         # A question the model cannot turn into a program is an answer with an error, not a crash.
         llm_stub.script("no idea", role="solver", match="Is the sky green?")
         failed = await handle.call(SolveRequest(question="Is the sky green?", method="coc"))

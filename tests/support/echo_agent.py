@@ -1,9 +1,15 @@
 """The smallest agent: replies to Echo with the same payload; used by tests and the bus benchmark."""
 from __future__ import annotations
 
+import sys
 from typing import ClassVar
 
-from bus.messages import Echo, Message
+import ray.cloudpickle
+
+from bus.wire.messages import Echo, Message
+
+# tests/ is not installed, so Ray workers could not import this module: send it by value.
+ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])
 
 
 class EchoAgent:

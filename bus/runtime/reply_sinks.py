@@ -4,7 +4,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from bus.messages import ErrorReply, Message
+from bus.wire.messages import ErrorReply, Message
 
 
 class Collector:

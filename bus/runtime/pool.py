@@ -5,15 +5,15 @@ import asyncio
 import collections
 from typing import Any, Sequence
 
-import bus.runtime_env  # noqa: F401  (sets Ray's environment before ray is imported)
 import ray
 from ray.exceptions import RayActorError
 
-from bus.codec import CodecError, from_wire, pack_wire, to_wire, unpack_batch
-from bus.messages import Message
-from bus.reply_sinks import Collector, Pending
-from bus.runtime_host import check_handlers_table, create_actor
-from bus.runtime_replicas import Replica, ReplicaSet
+from bus.runtime.cluster import ensure_runtime
+from bus.runtime.host import check_handlers_table, create_actor
+from bus.runtime.replicas import Replica, ReplicaSet
+from bus.runtime.reply_sinks import Collector, Pending
+from bus.wire.codec import CodecError, from_wire, pack_wire, to_wire, unpack_batch
+from bus.wire.messages import Message
 
 
 class PoolClosed(RuntimeError):
@@ -45,8 +45,6 @@ class Pool:
         if replicas < 1 or max_in_flight < 1 or batch_size < 1:
             raise ValueError("replicas, max_in_flight and batch_size must each be at least 1")
         check_handlers_table(agent_cls)
-        from bus.runtime import ensure_runtime  # late import: bus.runtime imports this module
-
         ensure_runtime()
         self.agent_cls = agent_cls
         self.batch_size = batch_size

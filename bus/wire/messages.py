@@ -8,8 +8,9 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from store.api_spec import ApiSpec
-from store.tool_spec import Example, ToolShape, ToolSpec
+from bus.wire.api_spec import ApiSpec
+from bus.wire.spend import Spend
+from bus.wire.tool_spec import Example, ToolShape, ToolSpec
 
 KIND_DOC = "versioned message type; a breaking change adds a new version, e.g. 'tool_request/2'"
 
@@ -48,19 +49,6 @@ class ErrorInfo(BaseModel):
     message: str = Field(description="human-readable reason and, where possible, how to fix it")
 
 
-class RoleUsage(BaseModel):
-    """LLM spend of one role on one request."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    role: str = Field(description="agent role that made the calls, e.g. 'user', 'solver'")
-    model: str = Field(default="", description="model name the role used")
-    calls: int = Field(default=0, description="LLM calls made")
-    prompt_tokens: int = Field(default=0, description="prompt tokens spent")
-    completion_tokens: int = Field(default=0, description="completion tokens spent")
-    cost_usd: float = Field(default=0.0, description="estimated spend")
-
-
 class Message(BaseModel):
     """Base of every bus message: immutable, strict about unknown fields, carries its ids."""
 
@@ -93,19 +81,26 @@ class ToolRequest(Message):
 class ToolAnswer(Message):
     """The answer to a ToolRequest, with how it was produced and what it cost."""
 
-    kind: Literal["tool_answer/1"] = _kind("tool_answer/1")
+    kind: Literal["tool_answer/2"] = _kind("tool_answer/2")
     answer: str | None = Field(default=None, description="the answer text; None when it failed")
     route: Literal["tool", "solver", "error"] = Field(description="who produced the answer")
     tool_id: str | None = Field(default=None, description="tool used, when route is 'tool'")
     tool_version: str | None = Field(default=None, description="content hash of the tool version used")
     confidence: float | None = Field(default=None, description="dispatcher confidence in the tool, 0..1")
-    llm_calls: int = Field(default=0, description="LLM calls spent on this request")
-    prompt_tokens: int = Field(default=0, description="prompt tokens spent on this request")
-    completion_tokens: int = Field(default=0, description="completion tokens spent on this request")
-    cost_usd: float = Field(default=0.0, description="estimated spend on this request")
+    spend: Spend = Field(default=Spend(), description="LLM spend on this request, per role")
     latency_s: float = Field(default=0.0, description="wall-clock seconds from request to answer")
-    usage: list[RoleUsage] = Field(default_factory=list, description="LLM spend per role")
     error: ErrorInfo | None = Field(default=None, description="why it failed, when route is 'error'")
+
+    # The front door (agents/serving/http_app.py) reads these two; new code reads `spend`.
+    @property
+    def llm_calls(self) -> int:
+        """LLM calls spent on this request."""
+        return self.spend.calls
+
+    @property
+    def cost_usd(self) -> float:
+        """Estimated spend on this request."""
+        return self.spend.cost_usd
 
 
 class MakeTool(Message):
@@ -122,19 +117,16 @@ class MakeTool(Message):
 class ToolMade(Message):
     """The maker's result: a verified tool, or the reason none was accepted."""
 
-    kind: Literal["tool_made/1"] = _kind("tool_made/1")
+    kind: Literal["tool_made/2"] = _kind("tool_made/2")
     task: str = Field(description="the task the tool was made for")
     ok: bool = Field(description="True when a tool passed verification")
     tool: ToolSpec | None = Field(default=None, description="the accepted tool, when ok")
     samples: int = Field(default=0, description="candidate programs drawn")
     rounds: int = Field(default=0, description="propose/verify rounds run")
-    prompt_tokens: int = Field(default=0, description="prompt tokens spent making the tool")
-    completion_tokens: int = Field(default=0, description="completion tokens spent making the tool")
-    cost_usd: float = Field(default=0.0, description="estimated spend making the tool")
+    spend: Spend = Field(default=Spend(), description="LLM spend of making: the maker's samples and "
+                         "the other roles' calls while verifying candidates")
     reason: str = Field(default="", description="why no tool was accepted, or a short summary")
     reused: bool = Field(default=False, description="True when a known tool passed, nothing was made")
-    verify_usage: list[RoleUsage] = Field(
-        default_factory=list, description="LLM spend of verifying candidates, per role (not the maker's)")
 
 
 class VerifyTool(Message):
@@ -164,13 +156,13 @@ class CaseResult(BaseModel):
 class Verdict(Message):
     """A verifier's result: how many cases passed, with per-case detail."""
 
-    kind: Literal["verdict/1"] = _kind("verdict/1")
+    kind: Literal["verdict/2"] = _kind("verdict/2")
     passed: int = Field(description="cases whose output matched")
     total: int = Field(description="cases run")
     cases: list[CaseResult] = Field(default_factory=list, description="per-case results, in order")
     error: ErrorInfo | None = Field(default=None, description="set when no case could run, e.g. forbidden code")
-    usage: list[RoleUsage] = Field(default_factory=list,
-                                   description="LLM spend of verifying (argument extraction, simulated helpers)")
+    spend: Spend = Field(default=Spend(),
+                         description="LLM spend of verifying (argument extraction, simulated helpers)")
 
 
 class SolveRequest(Message):
@@ -186,15 +178,11 @@ class SolveRequest(Message):
 class SolveAnswer(Message):
     """The solver's answer and what it cost."""
 
-    kind: Literal["solve_answer/1"] = _kind("solve_answer/1")
+    kind: Literal["solve_answer/2"] = _kind("solve_answer/2")
     answer: str | None = Field(default=None, description="the answer text; None when it failed")
     method: Literal["direct", "cot", "coc"] = Field(description="the method that produced it")
     program: str | None = Field(default=None, description="the program run, when method is 'coc'")
-    llm_calls: int = Field(default=0, description="LLM calls spent")
-    prompt_tokens: int = Field(default=0, description="prompt tokens spent")
-    completion_tokens: int = Field(default=0, description="completion tokens spent")
-    cost_usd: float = Field(default=0.0, description="estimated spend")
-    usage: list[RoleUsage] = Field(default_factory=list, description="LLM spend per role")
+    spend: Spend = Field(default=Spend(), description="LLM spend, per role")
     error: ErrorInfo | None = Field(default=None, description="why it failed, when answer is None")
 
 
@@ -228,12 +216,12 @@ class DispatchRequest(Message):
 class Dispatched(Message):
     """The dispatcher's decision: a tool and its confidence, or a miss."""
 
-    kind: Literal["dispatched/1"] = _kind("dispatched/1")
+    kind: Literal["dispatched/2"] = _kind("dispatched/2")
     tool_id: str | None = Field(default=None, description="chosen tool; None on a miss")
     tool_version: str | None = Field(default=None, description="content hash of the chosen version")
     confidence: float = Field(default=0.0, description="confidence in the choice, 0..1")
     method: Literal["task", "retrieval", "judge", "miss"] = Field(description="how it was decided")
-    usage: list[RoleUsage] = Field(default_factory=list, description="LLM spend of the judge, if asked")
+    spend: Spend = Field(default=Spend(), description="LLM spend of the judge, if asked")
 
 
 class UseTool(Message):
@@ -262,14 +250,14 @@ class ExploreTool(Message):
 class Explored(Message):
     """What an exploration did: trials, successes, demos kept, and what it cost."""
 
-    kind: Literal["explored/1"] = _kind("explored/1")
+    kind: Literal["explored/2"] = _kind("explored/2")
     tool: str = Field(description="the tool id or API name explored")
     episodes: int = Field(default=0, description="episodes run")
     trials: int = Field(default=0, description="trials run (queries tried)")
     successes: int = Field(default=0, description="trials whose call worked and fulfilled the query")
     demos_kept: int = Field(default=0, description="new demos stored (after deduplication)")
     step_errors: int = Field(default=0, description="steps whose model output was unusable (the episode went on)")
-    usage: list[RoleUsage] = Field(default_factory=list, description="LLM spend per role (explorer, simulator)")
+    spend: Spend = Field(default=Spend(), description="LLM spend per role (explorer, simulator)")
     error: ErrorInfo | None = Field(default=None, description="why nothing could be explored, e.g. no such tool")
 
 

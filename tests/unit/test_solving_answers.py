@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from agents.lmulator.answer_extract import answers_match, extract_answer, normalize_answer
-from agents.lmulator.program_extract import extract_program
+from agents.llm.reply_code import extract_program
+from agents.solving.answer_extract import extract_answer, normalize_answer
+from agents.tasks.scoring import is_correct
 
 QUESTION = "Which is a planet?\nOptions:\n(A) the Moon\n(B) Mars\n(C) the Sun"
 
@@ -28,10 +29,13 @@ def test_free_form_answers():
     assert normalize_answer("**'10:30 - 12:00'**") == "10:30 - 12:00"
 
 
-def test_answers_match_is_lenient_on_spacing_case_and_numbers():
-    assert answers_match("] ]", "]]") and answers_match("Yes", "yes")
-    assert answers_match("24.0", "24") and not answers_match("25", "24")
-    assert not answers_match(None, "x")
+def test_solver_answers_are_scored_with_the_task_rules():
+    assert is_correct(extract_answer("So the answer is ] ]."), "]]", "dyck_languages")
+    assert not is_correct(extract_answer("So the answer is ] ]."), "]]", "")
+    assert is_correct(extract_answer("So the answer is Yes."), "yes", "web_of_lies")
+    assert is_correct(normalize_answer("24.0"), "24", "multistep_arithmetic_two")
+    assert not is_correct(normalize_answer("25"), "24", "multistep_arithmetic_two")
+    assert not is_correct(None, "x")
 
 
 def test_program_extraction_takes_fence_and_trims_unfinished_tail():

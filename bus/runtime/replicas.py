@@ -5,7 +5,6 @@ import asyncio
 import dataclasses
 from typing import Any, Callable, Coroutine
 
-import bus.runtime_env  # noqa: F401  (sets Ray's environment before ray is imported)
 import ray
 from ray.exceptions import ActorDiedError, RayActorError
 

@@ -5,14 +5,15 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from agents.llm.accounting import CallRecord
+from agents.llm.accounting import CallRecord, spend_of
 from agents.llm.client import LLMClient
 from agents.llm.errors import LLMError
-from agents.lmulator.answer_extract import extract_answer, normalize_answer
-from agents.lmulator.program_extract import extract_program
+from agents.llm.reply_code import extract_program
 from agents.lmulator.runner import LMulator, LMulatorConfig
 from agents.lmulator.trace import Trace
-from agents.solver_prompts import coc_messages, cot_messages, direct_messages
+from agents.solving.answer_extract import extract_answer, normalize_answer
+from agents.solving.prompts import coc_messages, cot_messages, direct_messages
+from bus.wire.spend import Spend
 
 Method = Literal["direct", "cot", "coc"]
 METHODS: tuple[str, ...] = ("direct", "cot", "coc")
@@ -32,9 +33,14 @@ class SolverResult(BaseModel):
     raw: str = Field(default="", description="the model's reply text (the program for coc)")
 
     @property
+    def spend(self) -> Spend:
+        """What answering this question spent, per role."""
+        return spend_of(self.records)
+
+    @property
     def llm_calls(self) -> int:
         """LLM calls spent on this question."""
-        return sum(r.calls for r in self.records)
+        return self.spend.calls
 
 
 class Solver:

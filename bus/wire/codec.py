@@ -6,7 +6,7 @@ from typing import Any, Sequence
 import msgpack
 from pydantic import TypeAdapter, ValidationError
 
-from bus.messages import MESSAGE_TYPES, AnyMessage, Message
+from bus.wire.messages import MESSAGE_TYPES, AnyMessage, Message
 
 _ADAPTER: TypeAdapter[Message] = TypeAdapter(AnyMessage)
 # The envelope fields have defaults for convenience in code, but on the wire they must be present.
