@@ -9,6 +9,7 @@ from agents.pipeline.chat_completion import (
 from agents.serving.front_door import Door, Overloaded
 
 JSON_TYPE = (b"content-type", b"application/json")
+_dumps = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode
 SSE_TYPE = (b"content-type", b"text/event-stream; charset=utf-8")
 
 
@@ -18,45 +19,44 @@ class ChatEndpoint:
     def __init__(self, door: Door) -> None:
         self.door = door
 
-    async def __call__(self, scope, receive, send) -> None:
-        started = [False]
-
-        async def tracked_send(message) -> None:
-            started[0] = True
-            await send(message)
+    async def __call__(self, scope, receive, send) -> int:
+        """Respond; returns the status sent (the guard counts it)."""
         try:
-            await self._answer(receive, tracked_send)
+            status, headers, parts = await self._respond(receive)
         except Exception as exc:  # one request's failure: a 500 for it, the server goes on
-            if started[0]:
-                raise
-            await send_json(send, 500, error_body(f"latm failed on this request: {type(exc).__name__}: {exc}"[:500],
-                                                  "server_error"))
+            status, headers, parts = json_reply(500, error_body(
+                f"latm failed on this request: {type(exc).__name__}: {exc}"[:500], "server_error"))
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        # One body message per part: a streaming client sees each event as it is sent.
+        for part in parts[:-1]:
+            await send({"type": "http.response.body", "body": part, "more_body": True})
+        await send({"type": "http.response.body", "body": parts[-1]})
+        return status
 
-    async def _answer(self, receive, send) -> None:
+    async def _respond(self, receive) -> tuple[int, list, list[bytes]]:
+        """(status, headers, body parts) of the answer to one request."""
         raw = await read_body(receive)
         try:
             ask = parse_chat_body(json.loads(raw))
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            return await send_json(send, 400, error_body(f"the request body is not valid JSON ({exc}); send a "
-                                                         f"chat completion object"))
+            return json_reply(400, error_body(f"the request body is not valid JSON ({exc}); send a chat "
+                                              f"completion object"))
         except ChatBodyError as exc:
-            return await send_json(send, 400, error_body(exc.message, param=exc.param))
+            return json_reply(400, error_body(exc.message, param=exc.param))
         try:
             answer = await self.door.answer(ask)
         except Overloaded as exc:
-            return await send_json(send, 429, error_body(str(exc), "rate_limit_error", code="overloaded"),
-                                   [(b"retry-after", str(exc.retry_after_s).encode())])
+            return json_reply(429, error_body(str(exc), "rate_limit_error", code="overloaded"),
+                              [(b"retry-after", str(exc.retry_after_s).encode())])
         headers = latm_headers(answer)
         if answer.answer is None:
-            return await send_json(send, 502, answer_error_body(answer), headers)
+            return json_reply(502, answer_error_body(answer), headers)
         completion_id, created = f"chatcmpl-{answer.request_id}", int(time.time())
         if ask.stream:
-            await send({"type": "http.response.start", "status": 200, "headers": [SSE_TYPE, *headers]})
-            for chunk in completion_chunks(answer, ask, completion_id, created):
-                event = f"data: {json.dumps(chunk, ensure_ascii=False)}\n\n"
-                await send({"type": "http.response.body", "body": event.encode(), "more_body": True})
-            return await send({"type": "http.response.body", "body": b"data: [DONE]\n\n"})
-        await send_json(send, 200, completion_body(answer, ask.model, completion_id, created), headers)
+            events = [f"data: {_dumps(chunk)}\n\n".encode()
+                      for chunk in completion_chunks(answer, ask, completion_id, created)]
+            return 200, [SSE_TYPE, *headers], [*events, b"data: [DONE]\n\n"]
+        return json_reply(200, completion_body(answer, ask.model, completion_id, created), headers)
 
 
 async def read_body(receive) -> bytes:
@@ -72,12 +72,10 @@ async def read_body(receive) -> bytes:
     return b"".join(parts)
 
 
-async def send_json(send, status: int, content: dict, headers: list | None = None) -> None:
-    """One JSON response (compact, UTF-8, like Starlette's JSONResponse)."""
-    body = json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
-    await send({"type": "http.response.start", "status": status,
-                "headers": [JSON_TYPE, (b"content-length", str(len(body)).encode()), *(headers or [])]})
-    await send({"type": "http.response.body", "body": body})
+def json_reply(status: int, content: dict, headers: list | None = None) -> tuple[int, list, list[bytes]]:
+    """A JSON response as (status, headers, body parts), compact UTF-8 as Starlette's JSONResponse."""
+    body = _dumps(content).encode()
+    return status, [JSON_TYPE, (b"content-length", str(len(body)).encode()), *(headers or [])], [body]
 
 
 def latm_headers(answer) -> list[tuple[bytes, bytes]]:

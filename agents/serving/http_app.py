@@ -82,6 +82,7 @@ class Guard:
         self.keys = [k.encode() for k in api_keys]
         self.known_paths = {r.path for r in app.routes if "{" not in r.path}
         self.chat = chat
+        self._counters: dict[tuple[str, int], object] = {}
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
@@ -104,12 +105,19 @@ class Guard:
                 response = JSONResponse(error_body(f"the body is larger than {MAX_BODY_BYTES // 2**20} MiB: split "
                                                    f"the batch file", code="body_too_large"), 413)
                 return await response(scope, receive, counted_send)
-            if scope["path"] == "/v1/chat/completions" and scope["method"] == "POST":
-                await self.chat(scope, receive, counted_send)
+            if path == "/v1/chat/completions" and scope["method"] == "POST":
+                status[0] = await self.chat(scope, receive, send)
             else:
                 await self.app(scope, receive, counted_send)
         finally:
-            self.http.requests.labels(path, str(status[0])).inc()
+            self._count(path, status[0])
+
+    def _count(self, path: str, status: int) -> None:
+        """One more request on the path with this status (the counter child cached: labels() takes a lock)."""
+        counter = self._counters.get((path, status))
+        if counter is None:
+            counter = self._counters[(path, status)] = self.http.requests.labels(path, str(status))
+        counter.inc()
 
     def _authorised(self, scope) -> bool:
         for name, value in scope["headers"]:
