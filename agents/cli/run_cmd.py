@@ -42,13 +42,16 @@ def add_pipeline_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--address", default=None, help="Ray cluster address (default: local, or $RAY_ADDRESS)")
     p.add_argument("--placement", action="store_true",
                    help="place maker/tool users by the cluster's custom resources (cluster.yaml)")
+    p.add_argument("--tool-timeout", type=float, default=2.0, metavar="S",
+                   help="wall-clock limit of one tool call in the sandbox, in seconds (default 2)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
 def pipeline_config(args: argparse.Namespace, **overrides) -> PipelineConfig:
     """Build the pipeline configuration from command-line options."""
     config = PipelineConfig(store_path=args.store or default_store_path(),
-                            users=args.users, placement=args.placement, **overrides)
+                            users=args.users, placement=args.placement, tool_timeout_s=args.tool_timeout,
+                            **overrides)
     coordinator = config.coordinator.model_copy(update={"solver_method": args.solver_method,
                                                         "remake_after": args.remake_after})
     return config.model_copy(update={"coordinator": coordinator})

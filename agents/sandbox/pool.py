@@ -4,6 +4,9 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+from functools import partial
+from itertools import repeat
+from typing import NamedTuple
 
 import msgpack
 
@@ -21,6 +24,7 @@ _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _RECYCLE_KINDS = frozenset({"timeout", "memory", "forbidden"})
 # Batches of at least twice this many calls are split into chunks of at least this size.
 _SPLIT_MIN = 256
+_RUN_HEAD = b"\x95\xa3run"  # msgpack: a 5-item array, then 'run'
 
 
 class Sandbox:
@@ -122,17 +126,14 @@ class Sandbox:
                 self._checked[code] = key
         await self.start()
         results: list[CallResult | None] = [None] * len(arg_lists)
-        runnable = []
-        with collector_paused():
-            for index, args in enumerate(arg_lists):
-                if isinstance(args, tuple):
-                    args = list(args)
-                if not isinstance(args, list):
-                    results[index] = CallResult.failure("rejected", f"arguments must be a list, got {type(args).__name__}")
-                else:
-                    runnable.append((index, args))
-        timeout_s = max(0.001, float(timeout_s))
-        await self._run_split(key, code, entry, runnable, results, timeout_s, on_callback)
+        for index in [i for i, args in enumerate(arg_lists) if type(args) is not list]:
+            args = arg_lists[index]
+            if isinstance(args, (list, tuple)):
+                arg_lists[index] = list(args)
+            else:
+                results[index] = CallResult.failure("rejected", f"arguments must be a list, got {type(args).__name__}")
+        batch = _Batch(key, code, entry, arg_lists, results, max(0.001, float(timeout_s)), on_callback)
+        await self._run_split(batch, [i for i, r in enumerate(results) if r is None])
         return results  # type: ignore[return-value]
 
     def _code_problem(self, code: object, entry: object) -> str | None:
@@ -150,59 +151,51 @@ class Sandbox:
                 return f"forbidden code: {exc}"
         return None
 
-    async def _run_split(self, key, code, entry, runnable, results, timeout_s, on_callback) -> None:
+    async def _run_split(self, batch: "_Batch", runnable: list[int]) -> None:
         """Cut a big batch into chunks that the free workers take in turn; small ones go to one worker."""
         if self.config.workers == 1 or len(runnable) < 2 * _SPLIT_MIN:
-            await self._run_until_done(key, code, entry, runnable, results, timeout_s, on_callback)
+            await self._run_until_done(batch, runnable)
             return
         # Several chunks per worker: the host encodes and decodes one chunk while workers run others.
         size = max(_SPLIT_MIN, -(-len(runnable) // (4 * self.config.workers)))
-        chunks = [runnable[i:i + size] for i in range(0, len(runnable), size)]
-        await asyncio.gather(*(self._run_until_done(key, code, entry, chunk, results, timeout_s, on_callback)
-                               for chunk in chunks))
+        await asyncio.gather(*(self._run_until_done(batch, runnable[i:i + size])
+                               for i in range(0, len(runnable), size)))
 
-    async def _run_until_done(self, key, code, entry, pending, results, timeout_s, on_callback) -> None:
-        """Run `pending` calls; after a worker dies, mark its culprit and re-run the rest on a fresh one."""
+    async def _run_until_done(self, batch: "_Batch", pending: list[int]) -> None:
+        """Run the calls at indices `pending`; after a worker dies, mark its culprit and re-run the rest on a fresh one."""
+        results = batch.results
         while pending:
             if self._closed:
                 raise SandboxClosedError("the Sandbox was closed while calls were running")
-            worker = await self._acquire(key)
+            # Encoded before a worker is taken, so a worker never waits for it.
+            packed, pending = self._encode_args(batch, pending)
+            if not pending:
+                return
+            worker = await self._acquire(batch.key)
             try:
-                frame, pending = self._encode_run(key, code, entry, pending, results,
-                                                  send_code=not worker.has_code)
-                if not pending:
-                    await self._release(worker, recycle=False)
-                    return
+                head = _RUN_HEAD + msgpack.packb(batch.key) + msgpack.packb(None if worker.has_code else batch.code) \
+                    + msgpack.packb(batch.entry)
                 worker.has_code = True
-                outcome = await worker.run_batch(frame, len(pending), timeout_s, on_callback,
+                outcome = await worker.run_batch(head + packed, len(pending), batch.timeout_s, batch.on_callback,
                                                  self.config.max_frame_bytes)
             except BaseException:
                 await self._release(worker, recycle=True)
                 raise
-            recycle = outcome.failure is not None
-            failed = False
+            done = len(outcome.values)
             with collector_paused():
-                for (index, _), item in zip(pending, outcome.items):
-                    # Hot path of batches: successes are decoded inline, everything else by _decode_item.
-                    if type(item) is list and len(item) == 2 and item[0] == 0:
-                        results[index] = CallResult(True, item[1], None, "")
-                    else:
-                        results[index] = _decode_item(item)
-                        failed = True
-            if failed:
-                recycle = recycle or any(self._needs_recycle(results[i]) for i, _ in pending[:len(outcome.items)])
+                failed = _book(outcome, pending[:done], results)
+            recycle = outcome.failure is not None or any(self._needs_recycle(results[i]) for i in failed)
             await self._release(worker, recycle=recycle)
             if outcome.failure is None:
                 return
             culprit, kind, detail = outcome.failure
-            done = len(outcome.items)
             if culprit == -1:
-                for index, _ in pending[done:]:
+                for index in pending[done:]:
                     results[index] = CallResult.failure(kind, detail)  # type: ignore[arg-type]
                 return
             culprit = culprit if done <= culprit < len(pending) else done
             if culprit < len(pending):
-                results[pending[culprit][0]] = CallResult.failure(kind, detail)  # type: ignore[arg-type]
+                results[pending[culprit]] = CallResult.failure(kind, detail)  # type: ignore[arg-type]
             pending = pending[done:culprit] + pending[culprit + 1:]
 
     def _needs_recycle(self, result: CallResult | None) -> bool:
@@ -211,22 +204,21 @@ class Sandbox:
             return False
         return result.error in _RECYCLE_KINDS or (result.error == "tool_error" and self.config.recycle_on_tool_error)
 
-    def _encode_run(self, key, code, entry, pending, results, send_code=False):
-        """The 'run' frame for `pending`; calls whose arguments cannot be encoded are rejected here."""
+    @staticmethod
+    def _encode_args(batch: "_Batch", pending: list[int]) -> tuple[bytes, list[int]]:
+        """The packed argument lists of `pending`; calls whose arguments cannot be encoded are rejected here."""
+        arg_lists = batch.arg_lists
         try:
-            return msgpack.packb(["run", key, code if send_code else None, entry, [a for _, a in pending]],
-                                 use_bin_type=True), pending
+            return msgpack.packb([arg_lists[i] for i in pending], use_bin_type=True), pending
         except (TypeError, ValueError, OverflowError):
             good = []
-            for index, args in pending:
+            for index in pending:
                 try:
-                    msgpack.packb(args, use_bin_type=True)
-                    good.append((index, args))
+                    msgpack.packb(arg_lists[index], use_bin_type=True)
+                    good.append(index)
                 except (TypeError, ValueError, OverflowError) as exc:
-                    results[index] = CallResult.failure("rejected", f"arguments cannot be encoded: {exc}")
-            if not good:
-                return b"", good
-            return self._encode_run(key, code, entry, good, results, send_code)
+                    batch.results[index] = CallResult.failure("rejected", f"arguments cannot be encoded: {exc}")
+            return (msgpack.packb([arg_lists[i] for i in good], use_bin_type=True) if good else b""), good
 
     @property
     def _spawning(self) -> set[asyncio.Task]:
@@ -250,12 +242,41 @@ class Sandbox:
         await self._workers.release(worker, recycle)
 
 
-def _decode_item(item) -> CallResult:
-    """One raw result item from a worker, [0, value] or [error code, detail], as a CallResult."""
-    if type(item) is list and len(item) == 2:
-        code, value = item
+class _Batch(NamedTuple):
+    """One call_many: the tool, its argument lists, where results go and how calls run."""
+
+    key: str
+    code: str
+    entry: str
+    arg_lists: list
+    results: list
+    timeout_s: float
+    on_callback: OnCallback | None
+
+
+_success = partial(tuple.__new__, CallResult)
+
+
+def _book(outcome, indices: list[int], results: list) -> list[int]:
+    """Store the worker's results for `indices`; return the indices of the failed calls."""
+    codes, values = outcome.codes, outcome.values
+    n = len(values)
+    if codes.count(0) == n:  # the hot path: a whole batch of successes, built in C
+        fresh = map(_success, zip(repeat(True), values, repeat(None), repeat("")))
+        if n and indices[-1] - indices[0] == n - 1:  # indices are ascending: contiguous
+            results[indices[0]:indices[0] + n] = fresh
+        else:
+            for index, result in zip(indices, fresh):
+                results[index] = result
+        return []
+    failed = []
+    for index, code, value in zip(indices, codes, values):
         if code == 0:
-            return CallResult(True, value, None, "")
-        if type(code) is int and 1 <= code <= len(ERROR_KINDS) and isinstance(value, str):
-            return CallResult(False, None, ERROR_KINDS[code - 1], value)  # type: ignore[arg-type]
-    return CallResult.failure("invalid_output", "the worker returned a malformed result item")
+            results[index] = CallResult(True, value, None, "")
+            continue
+        failed.append(index)
+        if code <= len(ERROR_KINDS) and type(value) is str:
+            results[index] = CallResult(False, None, ERROR_KINDS[code - 1], value)  # type: ignore[arg-type]
+        else:
+            results[index] = CallResult.failure("invalid_output", "the worker returned a malformed result item")
+    return failed

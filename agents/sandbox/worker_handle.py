@@ -26,9 +26,11 @@ class ProtocolViolation(Exception):
 
 @dataclass
 class BatchOutcome:
-    """Raw per-call items in order, and how the worker failed if it did (batch index, kind, detail)."""
+    """Per call in order: an error code (0: ok) and the value or error detail; and how the worker
+    failed if it did (batch index, kind, detail)."""
 
-    items: list
+    codes: bytearray
+    values: list
     failure: tuple[int, str, str] | None = None
 
 
@@ -137,28 +139,30 @@ class WorkerHandle:
         now = time.monotonic()
         self.launched.write_progress(-1, now)
         self._timeout_s, self._hard_cap, self._kill_index = timeout_s, now + timeout_s * (count + 1) + 0.5, None
-        items: list = []
+        codes, values = bytearray(), []
         self._arm()
         try:
             self._send(frame)
             while True:
                 reply = await self._read_frame(max_frame)
                 tag = reply[0]
-                if tag in ("part", "done") and len(reply) == 2 and isinstance(reply[1], list):
-                    items.extend(reply[1])
+                if tag in ("part", "done") and len(reply) == 3 and type(reply[1]) is bytes \
+                        and type(reply[2]) is list and len(reply[1]) == len(reply[2]):
+                    codes += reply[1]
+                    values += reply[2]
                     if tag == "done":
                         break
                 elif tag == "cb" and len(reply) == 2 and isinstance(reply[1], dict):
                     await self._answer_callback(reply[1], on_callback)
                 else:
                     raise ProtocolViolation(f"unexpected frame {tag!r:.40}")
-            if len(items) != count:
-                raise ProtocolViolation(f"{len(items)} results for {count} calls")
+            if len(values) != count:
+                raise ProtocolViolation(f"{len(values)} results for {count} calls")
         except ProtocolViolation as exc:
             self.launched.kill()
-            return BatchOutcome(items, await self._diagnose(f"the tool corrupted the sandbox protocol pipe ({exc})"))
+            return BatchOutcome(codes, values, await self._diagnose(f"the tool corrupted the sandbox protocol pipe ({exc})"))
         except (asyncio.IncompleteReadError, ConnectionError, OSError):
-            return BatchOutcome(items, await self._diagnose(None))
+            return BatchOutcome(codes, values, await self._diagnose(None))
         except BaseException:
             # Cancelled by the caller mid-batch: the worker's state is unknown, so it must go.
             self.launched.kill()
@@ -169,7 +173,7 @@ class WorkerHandle:
                 self._timer.cancel()
                 self._timer = None
         self.calls += count
-        return BatchOutcome(items, None)
+        return BatchOutcome(codes, values, None)
 
     async def _answer_callback(self, payload: dict, on_callback: OnCallback | None) -> None:
         """Await the caller's handler with the deadline paused, then unblock the worker."""

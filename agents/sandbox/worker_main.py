@@ -11,6 +11,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ERROR_CODES = {"timeout": 1, "memory": 2, "forbidden": 3, "tool_error": 4, "invalid_output": 5, "rejected": 6}
 PROGRESS = struct.Struct("<qd")  # index of the running call (-1: loading code), its start time
 FLUSH_EVERY_S = 0.05  # stream partial results so a later kill loses at most this much work
+PART_BYTES = 1 << 17  # and at least this often, so the host decodes results while the worker runs
 MAX_DETAIL = 2000
 EXIT_MEMORY, EXIT_INTERNAL = 71, 70  # exit codes the host maps to 'memory' and 'forbidden'
 
@@ -84,11 +85,10 @@ class Worker:
         self.packer = msgpack.Packer(use_bin_type=True)
         self.max_value = settings["max_value_bytes"]
         # Keep every frame well under the host's frame limit, which it enforces by killing the worker.
-        self.flush_bytes = settings["max_frame_bytes"] // 4
+        self.flush_bytes = min(settings["max_frame_bytes"] // 4, PART_BYTES)
         self.checked = settings["ast_check"]
         self.tools = {}  # hash -> (callable namespace, None) or (None, (code, detail))
         self.module_cache = {}
-        self.head_ok = b"\x92\x00"
         self.packb = msgpack.packb
 
     def host_call(self, payload):
@@ -146,7 +146,7 @@ class Worker:
         return code, text.rstrip()
 
     def encode_value(self, value):
-        """Pack one return value, or explain why it cannot cross the pipe."""
+        """(0, packed value), or (error code, packed detail) when the value cannot cross the pipe."""
         try:
             why = self.guards.json_safety_problem(value)
             if why is None and type(value) is str and len(value) > self.max_value:
@@ -154,21 +154,21 @@ class Worker:
             if why is None:
                 packed = self.packer.pack(value)
                 if len(packed) <= self.max_value:
-                    return self.head_ok + packed
+                    return 0, packed
                 why = f"return value is {len(packed)} bytes; the limit is {self.max_value}"
         except MemoryError:
-            return self.packb([ERROR_CODES["memory"], "MemoryError while encoding the return value"])
+            return ERROR_CODES["memory"], self.packb("MemoryError while encoding the return value")
         except (TypeError, ValueError, OverflowError, RecursionError) as exc:
             why = f"value cannot be encoded: {type(exc).__name__}: {exc}"[:MAX_DETAIL]
-        return self.packb([ERROR_CODES["invalid_output"], why])
+        return ERROR_CODES["invalid_output"], self.packb(why)
 
     def run(self, key, code, entry, arg_lists):
         """Run one batch; results stream back in 'part' frames and end with a 'done' frame."""
         if key not in self.tools:
             if self.tools:  # one tool per worker: the host never mixes tools in a process
-                return self.finish([self.packb([ERROR_CODES["rejected"], "internal: this worker serves another tool"])] * len(arg_lists))
+                return self.fail_all(len(arg_lists), ERROR_CODES["rejected"], "internal: this worker serves another tool")
             if code is None:
-                return self.finish([self.packb([ERROR_CODES["rejected"], "internal: tool not loaded"])] * len(arg_lists))
+                return self.fail_all(len(arg_lists), ERROR_CODES["rejected"], "internal: tool not loaded")
             self.load(key, code)
         namespace, load_error = self.tools[key]
         if load_error is None:
@@ -176,28 +176,39 @@ class Worker:
             if not callable(fn):
                 load_error = (ERROR_CODES["tool_error"], f"entry {entry!r} is not a function defined by the code")
         if load_error is not None:
-            return self.finish([self.packb(list(load_error))] * len(arg_lists))
-        out, progress, clock, last_flush, size = [], self.progress, time.monotonic, time.monotonic(), 0
+            return self.fail_all(len(arg_lists), *load_error)
+        codes, out, size = bytearray(), [], 0
+        progress, clock, encode, packb = self.progress, time.monotonic, self.encode_value, self.packb
+        last_flush = clock()
         for index, args in enumerate(arg_lists):
             started = clock()
             progress(index, started)
             try:
                 value = fn(*args)
             except BaseException as exc:  # one bad call never stops the batch
-                out.append(self.packb(list(self.classify(exc))))
+                error, detail = self.classify(exc)
+                codes.append(error)
+                out.append(packb(detail))
                 continue
-            item = self.encode_value(value)
+            error, item = encode(value)
+            codes.append(error)
             out.append(item)
             size += len(item)
-            if started - last_flush > FLUSH_EVERY_S or size > self.flush_bytes:
-                self.channel.write_raw(b"\x92\xa4part" + self.array_header(len(out)) + b"".join(out))
-                out, last_flush, size = [], started, 0
-        self.finish(out)
-
-    def finish(self, out):
-        """Send the last results of the batch."""
+            # Small parts: the host decodes one while this worker runs the next calls.
+            if size > self.flush_bytes or started - last_flush > FLUSH_EVERY_S:
+                self.send(b"part", codes, out)
+                codes, out, last_flush, size = bytearray(), [], started, 0
         self.progress(-2)
-        self.channel.write_raw(b"\x92\xa4done" + self.array_header(len(out)) + b"".join(out))
+        self.send(b"done", codes, out)
+
+    def fail_all(self, count, error, detail):
+        """Answer every call of the batch with the same error."""
+        self.progress(-2)
+        self.send(b"done", bytes([error]) * count, [self.packb(detail)] * count)
+
+    def send(self, tag, codes, out):
+        """A results frame [tag, one error code per call (0: ok), packed values or error details]."""
+        self.channel.write_raw(b"\x93\xa4" + tag + self.packb(codes) + self.array_header(len(out)) + b"".join(out))
 
     def serve(self):
         """Answer frames until the host says exit or closes the pipe."""

@@ -51,6 +51,7 @@ class FrontDoor:
         self.summary = RunSummary()
         self.pending = 0
         self.metrics = PipelineMetrics(self.snapshot)
+        self._latency: dict[str, object] = {}  # route -> its histogram child (labels() takes a lock and a lookup)
 
     async def answer(self, ask: ChatAsk) -> ToolAnswer:
         """One answer for one ask, never an exception except Overloaded (raised before any work)."""
@@ -63,7 +64,10 @@ class FrontDoor:
         finally:
             self.pending -= 1
         self.summary.add(ask.text, answer, None)
-        self.metrics.latency.labels(answer.route).observe(answer.latency_s)
+        latency = self._latency.get(answer.route)
+        if latency is None:
+            latency = self._latency[answer.route] = self.metrics.latency.labels(answer.route)
+        latency.observe(answer.latency_s)
         if self.on_result is not None:
             line = RequestLine(id=answer.request_id, input=ask.text, task=ask.task)
             self.on_result(result_record(line, answer, None))

@@ -2,19 +2,17 @@
 from __future__ import annotations
 
 import hmac
-import json
-import time
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from agents.pipeline.chat_completion import (
-    ChatBodyError, answer_error_body, completion_body, completion_chunks, error_body, parse_chat_body)
+from agents.pipeline.chat_completion import error_body
 from agents.serving.batch_routes import BatchRoutes
-from agents.serving.front_door import Door, Overloaded
+from agents.serving.chat_endpoint import ChatEndpoint
+from agents.serving.front_door import Door
 from agents.serving.metrics import CONTENT_TYPE, HttpMetrics
 from agents.serving.settings import ServeSettings
 
@@ -25,48 +23,25 @@ MAX_BODY_BYTES = 512 * 2**20  # a declared body larger than the Batch API's file
 def build_app(door: Door, settings: ServeSettings, jobs) -> "Guard":
     """The Starlette app behind the guard (auth and per-request metrics); `jobs` serves the Batch API."""
     http = HttpMetrics()
-    routes = ChatRoutes(door, settings, http)
+    routes = ServiceRoutes(door, settings, http)
+    chat = ChatEndpoint(door)
     app = Starlette(routes=[
-        Route("/v1/chat/completions", routes.chat, methods=["POST"]),
+        Route("/v1/chat/completions", chat, methods=["POST"]),  # reached here only for the 405 of other methods
         Route("/v1/models", routes.models, methods=["GET"]),
         Route("/health", routes.health, methods=["GET"]),
         Route("/metrics", routes.metrics, methods=["GET"]),
         *BatchRoutes(jobs).routes(),
     ], exception_handlers={HTTPException: http_error, Exception: internal_error})
-    return Guard(app, http, settings.api_keys)
+    return Guard(app, http, settings.api_keys, chat)
 
 
-class ChatRoutes:
+class ServiceRoutes:
     """Route handlers over one front door."""
 
     def __init__(self, door: Door, settings: ServeSettings, http: HttpMetrics) -> None:
         self.door = door
         self.settings = settings
         self.http = http
-
-    async def chat(self, request: Request) -> Response:
-        """Answer a chat completion from a cached tool or the solver; stream it when asked."""
-        raw = await request.body()
-        try:
-            ask = parse_chat_body(json.loads(raw))
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            return JSONResponse(error_body(f"the request body is not valid JSON ({exc}); send a chat "
-                                           f"completion object"), 400)
-        except ChatBodyError as exc:
-            return JSONResponse(error_body(exc.message, param=exc.param), 400)
-        try:
-            answer = await self.door.answer(ask)
-        except Overloaded as exc:
-            return JSONResponse(error_body(str(exc), "rate_limit_error", code="overloaded"), 429,
-                                headers={"Retry-After": str(exc.retry_after_s)})
-        headers = latm_headers(answer)
-        if answer.answer is None:
-            return JSONResponse(answer_error_body(answer), 502, headers=headers)
-        completion_id, created = f"chatcmpl-{answer.request_id}", int(time.time())
-        if ask.stream:
-            chunks = completion_chunks(answer, ask, completion_id, created)
-            return StreamingResponse(sse_events(chunks), media_type="text/event-stream", headers=headers)
-        return JSONResponse(completion_body(answer, ask.model, completion_id, created), headers=headers)
 
     async def models(self, request: Request) -> Response:
         """The one model latm serves (requests may name any model)."""
@@ -80,23 +55,6 @@ class ChatRoutes:
     async def metrics(self, request: Request) -> Response:
         """Prometheus text."""
         return Response(await self.door.metrics_text() + self.http.render(), media_type=CONTENT_TYPE)
-
-
-def latm_headers(answer) -> dict[str, str]:
-    """The x-latm-* headers: route, tool and version, LLM calls, cost, latency."""
-    headers = {"x-latm-route": answer.route, "x-latm-llm-calls": str(answer.llm_calls),
-               "x-latm-cost-usd": f"{answer.cost_usd:.8f}", "x-latm-latency-ms": f"{answer.latency_s * 1000:.3f}"}
-    if answer.tool_id:
-        headers["x-latm-tool-id"] = answer.tool_id
-        headers["x-latm-tool-version"] = answer.tool_version or ""
-    return headers
-
-
-async def sse_events(chunks: list[dict]):
-    """Server-sent events, ending with [DONE] as OpenAI streams do."""
-    for chunk in chunks:
-        yield f"data: {json.dumps(chunk, ensure_ascii=False)}\n\n"
-    yield "data: [DONE]\n\n"
 
 
 async def http_error(request: Request, exc: HTTPException) -> Response:
@@ -114,13 +72,17 @@ async def internal_error(request: Request, exc: Exception) -> Response:
 
 
 class Guard:
-    """ASGI wrapper: bearer auth when keys are set, and HTTP counts by path and status."""
+    """ASGI wrapper: bearer auth when keys are set, HTTP counts by path and status, and chat
+    completions straight to their endpoint (Starlette's routing and middleware cost more than
+    the cached answer)."""
 
-    def __init__(self, app, http: HttpMetrics, api_keys: tuple[str, ...]) -> None:
+    def __init__(self, app, http: HttpMetrics, api_keys: tuple[str, ...], chat) -> None:
         self.app = app
         self.http = http
         self.keys = [k.encode() for k in api_keys]
         self.known_paths = {r.path for r in app.routes if "{" not in r.path}
+        self.chat = chat
+        self._counters: dict[tuple[str, int], object] = {}
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
@@ -143,9 +105,19 @@ class Guard:
                 response = JSONResponse(error_body(f"the body is larger than {MAX_BODY_BYTES // 2**20} MiB: split "
                                                    f"the batch file", code="body_too_large"), 413)
                 return await response(scope, receive, counted_send)
-            await self.app(scope, receive, counted_send)
+            if path == "/v1/chat/completions" and scope["method"] == "POST":
+                status[0] = await self.chat(scope, receive, send)
+            else:
+                await self.app(scope, receive, counted_send)
         finally:
-            self.http.requests.labels(path, str(status[0])).inc()
+            self._count(path, status[0])
+
+    def _count(self, path: str, status: int) -> None:
+        """One more request on the path with this status (the counter child cached: labels() takes a lock)."""
+        counter = self._counters.get((path, status))
+        if counter is None:
+            counter = self._counters[(path, status)] = self.http.requests.labels(path, str(status))
+        counter.inc()
 
     def _authorised(self, scope) -> bool:
         for name, value in scope["headers"]:

@@ -73,9 +73,10 @@ async def serve(settings: ServeSettings, llm_config: LLMConfig | None, config: P
                          retry_after_s=settings.retry_after_s, prices=llm_config.prices,
                          maker_model=llm_config.role("maker").model, run_id=run_id,
                          on_result=recorder.add if recorder else None)
+        # No proxy-header rewriting: latm trusts no forwarding proxy, and it costs a middleware per request.
         server = QuietServer(uvicorn.Config(
             build_app(door, settings, BatchJobs(door.answer)), log_level="warning", access_log=False, lifespan="off",
-            timeout_keep_alive=60, backlog=2048))
+            timeout_keep_alive=60, backlog=2048, proxy_headers=False))
         checkpoints = asyncio.ensure_future(_checkpoint(door, recorder))
         host, port = sock.getsockname()[:2]
         shown = f"[{host}]" if ":" in host else host

@@ -55,9 +55,10 @@ def start_run(stub, address: str, requests: Path, out: Path, store: Path, *extra
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LATM_", "RAY_ADDRESS"))}
     env.update({"OPENAI_BASE_URL": stub.base_url, "OPENAI_API_KEY": "stub", "LATM_DEFAULT_BACKOFF_S": "0.01",
                 "LATM_DEFAULT_TIMEOUT_S": "20", **(env_extra or {})})
+    # A tool deadline no loaded machine reaches: these runs test crashes, not slow tools.
     return subprocess.Popen(
         [sys.executable, "-m", "agents.cli.main", "run", str(requests), "-o", str(out), "--store", str(store),
-         "--no-progress", "--address", address, *extra],
+         "--no-progress", "--tool-timeout", "60", "--address", address, *extra],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
@@ -87,3 +88,20 @@ def wait_until(predicate, timeout_s: float = 400, what: str = "condition") -> No
 def read_records(out: Path) -> list[dict]:
     """Every line of a results file, parsed (a malformed line fails the test)."""
     return [json.loads(line) for line in out.read_text().splitlines()]
+
+
+def check_exactly_once(out, store_path, lines) -> list[dict]:
+    """Each input id once in the results, all answered, and the run ledger holding the same rows."""
+    from store.run_ledger import RunLedger
+    records = read_records(out)
+    ids = [r["id"] for r in records]
+    assert sorted(ids) == sorted(json.loads(line)["id"] for line in lines)
+    assert len(ids) == len(set(ids))
+    assert all(r["route"] in ("tool", "solver") for r in records), [r for r in records if r["route"] == "error"]
+    assert all(r["correct"] for r in records if r.get("target"))
+    ledger = RunLedger(store_path.parent / "runs.sqlite")
+    [run_id] = ledger.runs()  # one run id: a resumed run continues it
+    rows = {row.request_id: row for row in ledger.rows(run_id)}
+    assert {r["id"]: r["route"] for r in records} == {rid: row.route for rid, row in rows.items()}
+    assert {r["id"]: r["answer"] for r in records} == {rid: row.answer for rid, row in rows.items()}
+    return records

@@ -146,9 +146,14 @@ async def test_soft_tool_with_wrong_helper_answers_fails_verification(lmulator, 
     assert verdict.passed == 0 and verdict.cases[0].got == "no"
 
 
-async def test_runaway_allocation_and_recursion_are_not_simulated(lmulator, llm_stub):
-    run = await lmulator.run("data = []\nwhile True:\n    data.append('x' * 10**7)\n")
+async def test_runaway_allocation_and_recursion_are_not_simulated(llm_stub, lm_sandbox):
+    # A deadline far beyond the time to fill the address-space limit: only the limit can stop the
+    # loop, however slow a loaded machine makes the allocations.
+    client = LLMClient(llm_stub.config(max_retries=0))
+    lm = LMulator(client, lm_sandbox, LMulatorConfig(python_timeout_s=120))
+    run = await lm.run("data = []\nwhile True:\n    data.append('x' * 10**7)\n")
     assert not run.ok and run.error == "memory"
-    run = await lmulator.run("def down(n):\n    return down(n + 1)\nanswer = down(0)\n")
+    run = await lm.run("def down(n):\n    return down(n + 1)\nanswer = down(0)\n")
+    await client.aclose()
     assert not run.ok and run.error in ("tool_error", "memory") and "Recursion" in run.detail
     assert llm_stub.calls(role="lmulator") == []

@@ -9,12 +9,11 @@ import sqlite3
 
 import pytest
 
-from store.run_ledger import RunLedger
 from store.tool_store import ToolStore
 
 from .pipeline_helpers import word_sort_requests
-from .run_process import (complete_lines, finish, is_sort_making, read_records, reverse_reply, reverse_requests,
-                          script_maker, start_run, wait_until)
+from .run_process import (check_exactly_once, complete_lines, finish, is_sort_making, read_records, reverse_reply,
+                          reverse_requests, script_maker, start_run, wait_until)
 
 
 def _stream(n_sort: int, n_reverse: int, seed: int, start: int = 0) -> list[str]:
@@ -27,22 +26,6 @@ def _stream(n_sort: int, n_reverse: int, seed: int, start: int = 0) -> list[str]
 def _script_solver(stub, delay_s: float) -> None:
     from tests.support.stub_llm_server import Fault
     stub.script(Fault(delay_s=delay_s, reply=reverse_reply), role="solver")
-
-
-def _check_exactly_once(out, store_path, lines) -> list[dict]:
-    """Each input id once in the results, all answered, and the run ledger holding the same rows."""
-    records = read_records(out)
-    ids = [r["id"] for r in records]
-    assert sorted(ids) == sorted(json.loads(line)["id"] for line in lines)
-    assert len(ids) == len(set(ids))
-    assert all(r["route"] in ("tool", "solver") for r in records), [r for r in records if r["route"] == "error"]
-    assert all(r["correct"] for r in records if r.get("target"))
-    ledger = RunLedger(store_path.parent / "runs.sqlite")
-    [run_id] = ledger.runs()  # the resumed run continued the same run id
-    rows = {row.request_id: row for row in ledger.rows(run_id)}
-    assert {r["id"]: r["route"] for r in records} == {rid: row.route for rid, row in rows.items()}
-    assert {r["id"]: r["answer"] for r in records} == {rid: row.answer for rid, row in rows.items()}
-    return records
 
 
 def _integrity_ok(path) -> bool:
@@ -72,7 +55,7 @@ def test_sigkill_at_a_random_moment_then_resume(ray_session, llm_stub, tmp_path,
 
     code, stdout, stderr = finish(start_run(llm_stub, address, requests, out, store, "--resume"))
     assert code == 0, stderr[-3000:]
-    _check_exactly_once(out, store, lines)
+    check_exactly_once(out, store, lines)
     assert len(ToolStore(store).versions("word_sorting")) == 1
     if stored_before:
         assert ToolStore(store).versions("word_sorting") == stored_before
@@ -108,7 +91,7 @@ def test_a_tool_half_made_at_the_crash_is_made_once(ray_session, llm_stub, tmp_p
     finally:
         fresh.stop()
     assert code == 0, stderr[-3000:]
-    records = _check_exactly_once(out, store, lines)
+    records = check_exactly_once(out, store, lines)
     assert len(ToolStore(store).versions("word_sorting")) == 1
     from agents.making.maker import MakerConfig
     # One making, one round: the dead run's lease did not hold the resumed run up or make it twice.

@@ -172,9 +172,10 @@ async def test_a_worker_refuses_to_run_a_second_tool():
     try:
         first = msgpack.packb(["run", "a" * 64, "def f():\n    return 1\n", "f", [[]]])
         second = msgpack.packb(["run", "b" * 64, "def f():\n    return 2\n", "f", [[]]])
-        assert (await worker.run_batch(first, 1, 2.0, None, 1 << 20)).items == [[0, 1]]
-        refused = (await worker.run_batch(second, 1, 2.0, None, 1 << 20)).items
-        assert refused[0][0] == 6 and "another tool" in refused[0][1]
+        ran = await worker.run_batch(first, 1, 2.0, None, 1 << 20)
+        assert (bytes(ran.codes), ran.values) == (b"\x00", [1])
+        refused = await worker.run_batch(second, 1, 2.0, None, 1 << 20)
+        assert refused.codes[0] == 6 and "another tool" in refused.values[0]
     finally:
         await worker.retire()
         import os

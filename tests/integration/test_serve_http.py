@@ -154,6 +154,8 @@ def test_models_health_metrics_and_unknown_routes(served, client):
     assert 0 < float(re.search(r"^latm_cache_hit_ratio (\S+)$", metrics, re.M).group(1)) < 1
     status, _, text = served.request("GET", "/v1/nothing-here")
     assert status == 404 and "invalid_request_error" in text
+    status, _, text = served.request("GET", "/v1/chat/completions")
+    assert status == 405 and "invalid_request_error" in text
 
 
 def test_stopping_writes_the_session_to_the_run_ledger(stub, tmp_path):
