@@ -33,10 +33,10 @@ def stream_lines() -> list[str]:
 
 def scenario(work: Path) -> dict:
     """Head (maker, verifier), node A (solver, one tool user), node B (one tool user); A is removed mid-run."""
-    import bus.runtime_env  # noqa: F401  (before ray: every node of the cluster stays on loopback)
+    import bus.runtime.env  # noqa: F401  (before ray: every node of the cluster stays on loopback)
     from ray.cluster_utils import Cluster
 
-    from agents.llm.stub_server import Fault, StubLLMServer
+    from tests.support.stub_llm_server import Fault, StubLLMServer
 
     stub = StubLLMServer().start()
     script_maker(stub)
