@@ -40,7 +40,7 @@ async def test_small_run_completes_end_to_end(ray_session, tmp_path):
     assert all(r["route"] != "error" or r["error"]["code"] for r in records)
     # The maker was asked once and really spent tokens, whatever the tiny model wrote.
     assert len(summary.made) == 1 and summary.made[0].samples == 1
-    assert summary.made[0].prompt_tokens > 0 and summary.made[0].completion_tokens > 0
+    assert summary.made[0].spend.prompt_tokens > 0 and summary.made[0].spend.completion_tokens > 0
     solver_records = [r for r in records if r["route"] == "solver"]
     assert all(r["usage"]["solver"]["calls"] >= 1 for r in solver_records)
 
