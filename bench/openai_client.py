@@ -27,7 +27,7 @@ def canned_reply() -> bytes:
     """The HTTP response latm serve gives a cached tool answer, byte for byte in shape."""
     from agents.pipeline.chat_completion import completion_body
     from agents.serving.chat_endpoint import json_reply, latm_headers
-    from bus.messages import ToolAnswer
+    from bus.wire.messages import ToolAnswer
     answer = ToolAnswer(request_id="r0", trace_id="t", answer="fig kiwi pear", route="tool",
                         tool_id="word_sorting", tool_version="0123456789abcdef", confidence=1.0, latency_s=0.001)
     status, headers, [body] = json_reply(200, completion_body(answer, "latm", "chatcmpl-r0", 0), latm_headers(answer))
