@@ -63,10 +63,6 @@ class SlotTemplate:
         return "".join(piece + (slot(name) if i < len(self.names) else "")
                        for i, (piece, name) in enumerate(zip(self.pieces, self.names + ("",))))
 
-    def signature(self) -> str:
-        """compute's parameter list, e.g. 'v1: str, v2: int'."""
-        return ", ".join(f"{name}: {kind}" for name, kind in zip(self.names, self.types))
-
     def parser_source(self) -> str:
         """Python source of `parse(question) -> dict`, built from the frame, no model involved."""
         casts = ", ".join(f"{name!r}: cast(groups[{i}], {kind!r})"

@@ -73,7 +73,7 @@ class StagedMaking:
         params = parameters_for(template, values)
         arguments = [params.arguments(v) for v in values]
         cases = [Example(input=json.dumps(a), target=ex.target) for a, ex in zip(arguments, train)]
-        plan = prompts.plan_messages(template, params, arguments, train)
+        plan = prompts.plan_messages(template, params, values[0], arguments, train)
         signature = params.signature(template)
 
         async def opening(temperature: float, seed: int) -> list[dict]:

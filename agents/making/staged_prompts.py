@@ -41,10 +41,10 @@ FEEDBACK = (
 )
 
 
-def plan_messages(template: SlotTemplate, params: Parameters, arguments: list[list],
-                  train: list[Example]) -> list[dict]:
-    """Ask what the values mean and how the answer follows, before any code (plan, then code)."""
-    values = template.values(train[0].input) or {}
+def plan_messages(template: SlotTemplate, params: Parameters, values: dict,
+                  arguments: list[list], train: list[Example]) -> list[dict]:
+    """Ask what the values mean and how the answer follows, before any code (plan, then code);
+    `values` are the first training question's slot values."""
     notes = TIME_NOTE if any(mentions_time(kind) for kind in template.types) else ""
     task = PLAN_TASK.format(examples=format_examples(train, limit_chars=1000),
                             frame=_trim(params.shown(template, values), 2500), notes=notes,
