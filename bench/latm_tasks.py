@@ -38,9 +38,10 @@ TEST_SET = 240  # the paper's test items per task: making is paid once and serve
 
 def example_lines(tasks: list[str]) -> list[str]:
     """Each task's three training and three validation requests, with targets: they start making."""
+    splits = {task: paper_split(task) for task in tasks}
     return [json.dumps({"id": f"{task}/ex{i}", "input": ex.input, "task": task, "target": ex.target})
-            for task in tasks
-            for i, ex in enumerate(list(paper_split(task).train[:3]) + list(paper_split(task).validation[:3]))]
+            for task, split in splits.items()
+            for i, ex in enumerate(list(split.train[:3]) + list(split.validation[:3]))]
 
 
 def test_lines(limits: dict[str, int | None]) -> list[str]:
