@@ -10,11 +10,14 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 from typing import ClassVar
 
 import pytest
 
 from bus.wire.messages import Echo, Message
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 class SlowEcho:
@@ -88,8 +91,9 @@ async def scenario() -> dict:
 @pytest.mark.multinode
 def test_placement_and_node_loss_on_a_local_multi_node_cluster():
     # A removed node is noticed in about 5 s instead of 15.
+    # PYTHONPATH: the script and its Ray workers import tests.support, which is not an installed package.
     env = dict(os.environ, RAY_health_check_period_ms="500", RAY_health_check_failure_threshold="3",
-               RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER="0")
+               RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER="0", PYTHONPATH=str(ROOT))
     env.pop("RAY_ADDRESS", None)  # the session's Ray must not be joined: the scenario builds its own cluster
     proc = subprocess.run([sys.executable, __file__, "--scenario"], env=env, capture_output=True, text=True,
                           timeout=280)
