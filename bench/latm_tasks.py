@@ -1,7 +1,7 @@
 """The tool-maker paper's protocol on its six tasks, through the real pipeline and configured endpoints.
 
 Per task: items 0-2 go to the maker as training examples, items 5-7 are the validation (unit-test)
-cases, items 10-249 are the test set. First the six example requests of each task (with their
+cases, items 10-249 are the test set. First, one task at a time, the six example requests (with their
 targets) run and start the new-task path; then, through the same agents and store, the test
 requests (targets used only for scoring), answered by the task's tool when one was verified, else
 by the solver. A task with a tool answers its whole test set (`--tool-limit`; a tool costs no LLM
@@ -77,9 +77,12 @@ async def run(args: argparse.Namespace) -> tuple[dict, list[dict], dict[str, flo
             print(f"  {done[0]} answered, {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
 
     async with open_services(LLMConfig.load(args.config), config) as (services, _):
-        made, _ = await run_stream(example_lines(args.tasks), services, io.StringIO(),
-                                   config.coordinator, on_event=on_event)
-        figures = made.figures(LLMConfig.load(args.config).prices, "")
+        # One task at a time: each making's time is its own, and its outcome is printed as it ends.
+        figures: dict = {"made": []}
+        for task in args.tasks:
+            made, _ = await run_stream(example_lines([task]), services, io.StringIO(),
+                                       config.coordinator, on_event=on_event)
+            figures["made"] += made.figures(LLMConfig.load(args.config).prices, "")["made"]
         verified = {m["task"] for m in figures["made"] if m.get("ok")}
         limits = {t: args.tool_limit if t in verified else args.limit for t in args.tasks}
         print(f"tools verified for {sorted(verified) or 'no task'}; test items per task: {limits}",

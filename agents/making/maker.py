@@ -94,6 +94,10 @@ class Maker:
         self._verifier_resources = verifier_resources
         self._verify = verify
         self._owned_verifier = None  # the verifier this maker created, and so must close
+        # Kinds interleaved on a busy endpoint all finish late; in turn, the first is ready early.
+        # As many makings run at once as the role's concurrency can give a full round of samples.
+        at_once = llm_config.role("maker").concurrency // self.config.samples_per_round
+        self._making_slots = asyncio.Semaphore(max(1, at_once))
 
     async def start(self) -> None:
         """Wire the verifier: actors when asked for (inside the runtime), else a local sandbox."""
@@ -116,6 +120,11 @@ class Maker:
         await self.llm.aclose()
 
     async def make(self, msg: MakeTool) -> ToolMade:
+        """Make one tool once a making slot is free (kinds queue in arrival order)."""
+        async with self._making_slots:
+            return await self._make(msg)
+
+    async def _make(self, msg: MakeTool) -> ToolMade:
         """Run sample-and-verify for each configured tool shape in turn; the first to verify wins."""
         await self.start()
         spend = _Spend()
