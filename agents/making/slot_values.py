@@ -31,6 +31,11 @@ def cast(text, kind):
     return int(text) if kind == "int" else float(text) if kind == "float" else text
 
 
+def clock(minutes):
+    """Minutes after midnight as a time of day, 570 -> '09:30': how answers write times."""
+    return f"{int(minutes) // 60:02d}:{int(minutes) % 60:02d}"
+
+
 def kind_of(texts):
     """The narrowest kind every text has; 'str' when no structure fits them all."""
     texts = [t.strip() for t in texts]

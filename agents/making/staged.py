@@ -13,10 +13,12 @@ are split by who does them best:
 """
 from __future__ import annotations
 
+import inspect
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from agents.making import slot_values
 from agents.making import staged_prompts as prompts
 from agents.making.code_extract import CodeExtractionError, add_missing_imports, extract_function
 from agents.making.parameters import parameters_for
@@ -42,8 +44,10 @@ class StagedBudget:
 
 
 def compute_harness(code: str) -> str:
-    """The model's compute function, callable with one JSON list of its arguments."""
-    return (f"{code}\n\nimport json as _json\n\n\ndef check_compute(arguments: str) -> str:\n"
+    """The model's compute function, callable with one JSON list of its arguments; the slot
+    helpers (`clock`) are defined around it as in the composed tool."""
+    return (f"{inspect.getsource(slot_values)}\n\n{code}\n\nimport json as _json\n\n\n"
+            f"def check_compute(arguments: str) -> str:\n"
             f"    return str(compute(*_json.loads(arguments)))\n")
 
 

@@ -25,7 +25,8 @@ PLAN_TASK = (
 )
 
 TIME_NOTE = ("Times of day are given as minutes after midnight (09:30 is 570, 13:00 is 780); a "
-             "time in an answer is written as in the question (HH:MM).\n\n")
+             "time in an answer is written as in the question (HH:MM): the function `clock` is "
+             "defined for you and turns minutes back into that form (clock(570) == '09:30').\n\n")
 
 COMPUTE_TASK = (
     "Now write the Python function `def compute({signature}) -> str` that does these steps "

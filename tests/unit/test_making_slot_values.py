@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from agents.making.slot_values import annotation, cast, kind_of
+from agents.making.slot_values import annotation, cast, clock, kind_of
 
 
 @pytest.mark.parametrize("texts, kind", [
@@ -33,3 +33,8 @@ def test_a_text_that_breaks_its_kind_raises():
         cast("09:00", "range[time]")
     with pytest.raises(ValueError, match="not a time of day"):
         cast("9h00", "time")
+
+
+def test_clock_writes_minutes_after_midnight_as_the_questions_write_times():
+    assert [clock(m) for m in (0, 570, 780, 1439)] == ["00:00", "09:30", "13:00", "23:59"]
+    assert clock(cast("07:05", "time")) == "07:05"
