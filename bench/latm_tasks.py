@@ -51,6 +51,14 @@ def test_lines(limits: dict[str, int | None]) -> list[str]:
     return [line for row in itertools.zip_longest(*per_task) for line in row if line]
 
 
+async def still_making(task: str, every_s: float = 60.0) -> None:
+    """A line a minute while one task's making runs."""
+    started = time.perf_counter()
+    while True:
+        await asyncio.sleep(every_s)
+        print(f"  making {task}: {(time.perf_counter() - started) / 60:.0f} min so far", file=sys.stderr, flush=True)
+
+
 async def run(args: argparse.Namespace) -> tuple[dict, list[dict], dict[str, float]]:
     store = Path(tempfile.mkdtemp()) / "tools.sqlite"
     maker = MakerConfig(samples_per_round=args.samples, rounds=args.rounds,
@@ -80,8 +88,13 @@ async def run(args: argparse.Namespace) -> tuple[dict, list[dict], dict[str, flo
         # One task at a time: each making's time is its own, and its outcome is printed as it ends.
         figures: dict = {"made": []}
         for task in args.tasks:
-            made, _ = await run_stream(example_lines([task]), services, io.StringIO(),
-                                       config.coordinator, on_event=on_event)
+            # A making takes many minutes on the embedded model: say it is still at work.
+            heartbeat = asyncio.ensure_future(still_making(task))
+            try:
+                made, _ = await run_stream(example_lines([task]), services, io.StringIO(),
+                                           config.coordinator, on_event=on_event)
+            finally:
+                heartbeat.cancel()
             figures["made"] += made.figures(LLMConfig.load(args.config).prices, "")["made"]
         verified = {m["task"] for m in figures["made"] if m.get("ok")}
         limits = {t: args.tool_limit if t in verified else args.limit for t in args.tasks}
