@@ -41,6 +41,10 @@ class Sandbox:
         self._jail_dir: str | None = None
         self._checked: dict[str, str] = {}  # code that passed the checks -> its content hash
 
+    def __reduce__(self):
+        """Pickle as the configuration only (e.g. sent to a Ray actor): the receiver starts its own workers."""
+        return (Sandbox, (self.config,))
+
     async def __aenter__(self) -> "Sandbox":
         """Start the pool."""
         await self.start()

@@ -65,6 +65,28 @@ class ToolSpec(Frozen):
         """Content hash of what determines behaviour; equal code means equal version."""
         return content_hash(self.code, self.entry, self.shape)
 
+    @property
+    def tool_code(self) -> "ToolCode":
+        """What a tool user needs to call this version, to send with the call."""
+        return ToolCode(tool_id=self.tool_id, version=self.version, entry=self.entry, shape=self.shape,
+                        code=self.code, signature=self.signature)
+
+
+class ToolCode(Frozen):
+    """The callable part of one tool version; it travels with every call and is cached by version."""
+
+    tool_id: str = Field(description="stable name of the tool across versions")
+    version: str = Field(description="content hash of entry, shape and code (see content_hash)")
+    entry: str = Field(default="solve", description="name of the function to call")
+    shape: ToolShape = Field(default="end_to_end", description="how the tool is called")
+    code: str = Field(description="Python source defining the entry function")
+    signature: str = Field(default="", description="the entry's signature as text")
+
+    @property
+    def intact(self) -> bool:
+        """True when the code is what the version names (a receiver checks once, then caches)."""
+        return content_hash(self.code, self.entry, self.shape) == self.version
+
 
 def content_hash(code: str, entry: str, shape: str) -> str:
     """Short stable hash of a tool's behaviour-determining parts."""

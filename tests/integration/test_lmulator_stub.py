@@ -133,7 +133,7 @@ async def test_soft_tool_is_verified_and_used(lmulator, llm_stub):
     verdict = await verify_soft_tool(lmulator, code, "solve", cases)
     assert (verdict.passed, verdict.total) == (2, 2), verdict
     spec = ToolSpec(tool_id="review_sentiment", code=code, shape="soft")
-    run = await run_soft_tool(lmulator, spec, "We loved the view")
+    run = await run_soft_tool(lmulator, spec.tool_code, "We loved the view")
     assert run.ok and run.value == "positive"
     assert run.trace.simulated_lines == 1
 

@@ -68,7 +68,8 @@ async def test_coc_without_a_program_is_an_error_result(solver, llm_stub):
 
 
 async def test_agent_answers_solve_request(llm_stub):
-    agent = SolverAgent(llm_config=llm_stub.config(max_retries=0))
+    agent = SolverAgent(LLMClient(llm_stub.config(max_retries=0)), Sandbox())
+    await agent.start()
     try:
         llm_stub.script("So the answer is (B).", role="solver")
         reply = await agent.solve(SolveRequest(question=QUESTION, method="cot", trace_id="t1"))
