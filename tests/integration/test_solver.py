@@ -80,7 +80,7 @@ async def test_agent_answers_solve_request(llm_stub):
 
 
 async def test_lmulator_agent_simulates_one_line(llm_stub):
-    agent = LMulatorAgent(llm_config=llm_stub.config(max_retries=0))
+    agent = LMulatorAgent(LLMClient(llm_stub.config(max_retries=0)))
     try:
         llm_stub.script("{'total': 7, 'secret': 1}", role="lmulator", times=1)
         change = await agent.simulate_line(SimulateLine(
