@@ -3,7 +3,10 @@ from __future__ import annotations
 
 from agents.dispatching.dispatcher import Dispatcher, DispatcherConfig
 from agents.llm.client import LLMClient
-from bus.wire.messages import DispatchRequest
+from agents.pipeline import bootstrap
+from agents.pipeline.config import PipelineConfig
+from bus.runtime import Pool
+from bus.wire.messages import DispatchRequest, Dispatched
 from bus.wire.tool_spec import Example, ToolSpec
 from store.tool_store import ToolStore
 
@@ -84,3 +87,15 @@ async def test_a_judge_that_cannot_be_reached_is_a_miss_not_an_error(llm_stub, t
     decision = await dispatcher.dispatch(DispatchRequest(text=f"question about {topic(1)} widgets"))
     await dispatcher.close()
     assert decision.method == "miss" and decision.tool_id is None
+
+
+async def test_replicas_built_from_the_bootstrap_recipe_read_the_same_store(ray_session, llm_stub, tmp_path):
+    store_path = tmp_path / "tools.sqlite"
+    ToolStore(store_path).put(synthetic_tool(5))
+    config = PipelineConfig(store_path=str(store_path))
+    pool = Pool(*bootstrap.agent_recipes(llm_stub.config(), config, in_actors=True).dispatcher, replicas=2)
+    try:
+        decision = await pool.submit(DispatchRequest(text="anything", task="task_5"))
+    finally:
+        await pool.close()
+    assert isinstance(decision, Dispatched) and (decision.method, decision.tool_id) == ("task", "tool_5")
