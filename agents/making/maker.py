@@ -23,7 +23,6 @@ from bus.wire.spend import NOTHING, Spend
 from bus.wire.tool_spec import Demo, Example, Provenance, ToolSpec
 
 
-
 class CandidateVerifier(Protocol):
     """What the maker verifies candidates with: a Verifier, or a pool of verifier actors."""
 
