@@ -13,7 +13,7 @@ from bus.runtime import spawn
 from bus.wire.messages import MakeTool, ToolMade
 from bus.wire.tool_spec import Example, ToolSpec
 
-from .pipeline_helpers import CRASHING_TOOL, SOFT_REVIEW_TOOL, WORD_SORT_TOOL, WRONG_TOOL
+from .pipeline_helpers import CORE_SORT_TOOL, CRASHING_TOOL, SOFT_REVIEW_TOOL, WORD_SORT_TOOL, WRONG_TOOL
 
 # The sandbox lives on one event loop: the fixtures and the tests share the session loop.
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -84,6 +84,25 @@ async def test_a_candidate_calling_undefined_helpers_is_a_soft_tool(llm_stub, ma
     made = await maker.make(MakeTool(task="review", train=cases[:1], validation=cases[1:]))
     assert made.ok and made.tool.shape == "soft"
     assert made.spend.role("lmulator").calls == 2  # verifying simulated the helper once per case
+
+
+async def test_core_feedback_shows_what_the_core_function_was_given(llm_stub, make_maker):
+    llm_stub.script_sequence([WRONG_TOOL, WRONG_TOOL, CORE_SORT_TOOL], role="maker")
+    maker = await make_maker(MakerConfig(samples_per_round=1, rounds=3, shapes=("core",)))
+    made = await maker.make(SORT_TASK)
+    assert made.ok and made.rounds == 3 and "core_solve(" in made.tool.code
+    feedback = llm_stub.calls("maker")[1].messages[-1]["content"]
+    assert "Given: [" in feedback and "List:" not in feedback  # the words list, not the question
+
+
+async def test_questions_without_a_shared_instruction_skip_the_core_shape(llm_stub, make_maker):
+    llm_stub.script(WRONG_TOOL, role="maker")
+    bare = MakeTool(task="word_sorting", train=[Example(input=c.input.split("List: ")[1], target=c.target)
+                                                for c in TRAIN], validation=HELD_OUT)
+    maker = await make_maker(MakerConfig(samples_per_round=1, rounds=1, shapes=("core", "end_to_end")))
+    made = await maker.make(bare)
+    prompts = [c.messages[-1]["content"] for c in llm_stub.calls("maker")]
+    assert not made.ok and len(prompts) == 1 and "Question 1:" in prompts[0]  # only the end-to-end ask
 
 
 async def test_the_bootstrapped_maker_actor_verifies_on_verifier_actors(ray_session, llm_stub):

@@ -118,25 +118,6 @@ async def test_core_tool_is_wrapped_in_the_task_frame_and_reused(llm_stub, tmp_p
     assert all(r["route"] == "tool" and r["correct"] and r["llm_calls"] == 0 for r in records)
 
 
-async def test_core_feedback_shows_what_the_core_function_was_given(llm_stub, tmp_path):
-    llm_stub.script_sequence([WRONG_TOOL, WRONG_TOOL, CORE_SORT_TOOL], role="maker")
-    summary, _, _ = await run_lines(llm_stub, tmp_path, word_sort_requests(8),
-                                    shapes=("core",), samples_per_round=1, rounds=3)
-    assert summary.made[0].ok and summary.made[0].rounds == 3
-    feedback = llm_stub.calls("maker")[1].messages[-1]["content"]
-    assert "Given: [" in feedback and "List:" not in feedback  # the words list, not the question
-
-
-async def test_questions_without_a_shared_instruction_skip_the_core_shape(llm_stub, tmp_path):
-    llm_stub.script(WRONG_TOOL, role="maker")
-    llm_stub.script("apple", role="solver")
-    bare = [json.dumps({**row, "input": row["input"].split("List: ")[1]})
-            for row in map(json.loads, word_sort_requests(8))]
-    await run_lines(llm_stub, tmp_path, bare, shapes=("core", "end_to_end"), rounds=1)
-    prompts = [c.messages[-1]["content"] for c in llm_stub.calls("maker")]
-    assert prompts and all("Question 1:" in p for p in prompts)  # only end-to-end asks were made
-
-
 async def test_a_stored_tool_that_passes_a_new_kinds_examples_is_reused_not_remade(llm_stub, tmp_path):
     llm_stub.script(WORD_SORT_TOOL, role="maker")
     await run_lines(llm_stub, tmp_path, word_sort_requests(8))
