@@ -22,20 +22,11 @@ PROGRAM = ("```python\n"
            "```")
 
 
-@pytest.fixture(scope="module")
-async def solver_sandbox():
-    """One warm sandbox pool for this module."""
-    sandbox = Sandbox()
-    await sandbox.start()
-    yield sandbox
-    await sandbox.close()
-
-
 @pytest.fixture
-async def solver(llm_stub, solver_sandbox):
+async def solver(llm_stub, module_sandbox):
     """A solver whose roles talk to the stub."""
     client = LLMClient(llm_stub.config(max_retries=0))
-    yield Solver(client, solver_sandbox)
+    yield Solver(client, module_sandbox)
     await client.aclose()
 
 
