@@ -13,7 +13,7 @@ from agents.pipeline.store_writes import StoreWrites
 from agents.pipeline.task_groups import TaskGroup, TaskGroups
 from bus.wire.messages import DispatchRequest, Dispatched, ErrorInfo, SolveRequest, ToolAnswer, UseTool
 from bus.wire.spend import Spend
-from bus.wire.tool_spec import ToolCode
+from bus.wire.tool_spec import ToolCode, ToolSpec
 from store.store_errors import StoreUnavailableError
 
 
@@ -97,7 +97,7 @@ class Coordinator:
         while True:
             step = group.step(req.text, req.target, self.config.wait_for_tool)
             if step == "use":
-                return await self._use(req, group.tool.tool_code, 1.0, found.spend, group)
+                return await self._use(req, self._tool_of(group.tool), 1.0, found.spend, group)
             if step == "solve":
                 return await self._solve(req, found.spend)
             if step == "retry":
@@ -178,17 +178,20 @@ class Coordinator:
         self.writes.flush_health()
 
     def _tool(self, tool_id: str, version: str | None) -> ToolCode | None:
-        """The callable part of a dispatched version, read once (versions are immutable); None
-        when this store lacks it (the request then takes the new-task path)."""
+        """The callable part of a dispatched version; None when this store lacks it (the request
+        then takes the new-task path)."""
         tool = self._tools.get((tool_id, version or ""))
         if tool is None:
             spec = self.services.store.get(tool_id, version, include_quarantined=True)
-            if spec is None:
-                return None
-            tool = spec.tool_code
-            if version:
-                self._tools[(tool_id, version)] = tool
+            tool = self._tool_of(spec) if spec is not None else None
         return tool
+
+    def _tool_of(self, spec: ToolSpec) -> ToolCode:
+        """What a call of the version carries, made once per version (versions are immutable)."""
+        key = (spec.tool_id, spec.version)
+        if key not in self._tools:
+            self._tools[key] = spec.tool_code
+        return self._tools[key]
 
     async def _use(self, req, tool: ToolCode, confidence: float,
                    spend: Spend, group: TaskGroup | None = None) -> ToolAnswer:

@@ -34,16 +34,10 @@ class ToolUser(SandboxedAgent):
         self.demo_k = demo_k
         self.demo_chars = demo_chars
         self.calls = CallCoalescer(sandbox, timeout_s)
-        self._tools: dict[tuple[str, str], ToolCode] = {}  # versions are immutable: checked once, kept forever
 
     async def use(self, msg: UseTool) -> ToolAnswer:
         """Call the tool on the request; any failure becomes a typed error answer."""
-        start = time.perf_counter()
-        tool = self._tool(msg.tool)
-        if tool is None:
-            return self._answer(msg, start, error=ErrorInfo(
-                code="tool_corrupt", message=f"the code sent as {msg.tool.tool_id}@{msg.tool.version} does "
-                "not hash to that version; send the version's code unchanged"))
+        start, tool = time.perf_counter(), msg.tool
         records = []
         try:
             args = [msg.text]
@@ -75,14 +69,6 @@ class ToolUser(SandboxedAgent):
             return self._answer(msg, start, records=run.records,
                                 error=ErrorInfo(code=f"tool_{run.error}", message=run.detail[:500]))
         return self._answer(msg, start, answer=run.answer, records=run.records)
-
-    def _tool(self, sent: ToolCode) -> ToolCode | None:
-        """The cached copy of the sent version; a version seen first is kept only if its code is intact."""
-        key = (sent.tool_id, sent.version)
-        cached = self._tools.get(key)
-        if cached is None and sent.intact:
-            cached = self._tools[key] = sent
-        return cached
 
     def _answer(self, msg: UseTool, start: float, answer: str | None = None, records=(),
                 error: ErrorInfo | None = None) -> ToolAnswer:

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from bus.wire.api_spec import ApiSpec
 from bus.wire.spend import Spend
-from bus.wire.tool_spec import Example, ToolCode, ToolShape, ToolSpec
+from bus.wire.tool_spec import Example, InternedToolCode, ToolShape, ToolSpec
 
 KIND_DOC = "versioned message type; a breaking change adds a new version, e.g. 'tool_request/2'"
 
@@ -230,7 +230,8 @@ class UseTool(Message):
     kind: Literal["use_tool/2"] = _kind("use_tool/2")
     text: str = Field(description="the request text")
     task: str | None = Field(default=None, description="task name, selects answer normalisation")
-    tool: ToolCode = Field(description="the version to call (immutable: receivers cache it by version)")
+    tool: InternedToolCode = Field(description="the version to call; its code must hash to its version, and a "
+                                   "receiver decodes each version once (versions are immutable)")
     confidence: float = Field(default=1.0, description="dispatcher confidence, copied to the answer")
 
 

@@ -10,7 +10,7 @@ from agents.pipeline.config import PipelineConfig
 from agents.sandbox import Sandbox
 from agents.using.tool_user import ToolUser
 from bus.runtime import Pool
-from bus.wire.messages import ToolAnswer, UseTool
+from bus.wire.messages import ErrorReply, ToolAnswer, UseTool
 from bus.wire.tool_spec import ToolSpec
 
 from .pipeline_helpers import started, words_from_prompt
@@ -32,9 +32,8 @@ async def user(llm_stub):
         yield agent
 
 
-def use(spec: ToolSpec, text: str = QUESTION, **code) -> UseTool:
-    tool = spec.tool_code.model_copy(update=code) if code else spec.tool_code
-    return UseTool(text=text, task="word_sorting", tool=tool, confidence=0.7, trace_id="t1")
+def use(spec: ToolSpec, text: str = QUESTION) -> UseTool:
+    return UseTool(text=text, task="word_sorting", tool=spec.tool_code, confidence=0.7, trace_id="t1")
 
 
 async def test_the_tool_sent_with_the_call_answers_without_a_store(user, llm_stub):
@@ -42,19 +41,6 @@ async def test_the_tool_sent_with_the_call_answers_without_a_store(user, llm_stu
     assert (answer.route, answer.answer, answer.error) == ("tool", "fig kiwi pear", None)
     assert (answer.tool_id, answer.tool_version, answer.confidence) == ("word_sorting", SORTER.version, 0.7)
     assert answer.spend.calls == 0 and llm_stub.calls() == []
-
-
-async def test_code_that_does_not_hash_to_its_version_is_refused_and_not_cached(user):
-    tampered = await user.use(use(SORTER, code=SORTER.code.replace("sorted(", "reversed(")))
-    assert tampered.route == "error" and tampered.error.code == "tool_corrupt"
-    assert (await user.use(use(SORTER))).answer == "fig kiwi pear"  # the intact copy is still accepted
-
-
-async def test_a_version_is_checked_once_then_served_from_the_cache(user):
-    assert (await user.use(use(SORTER))).answer == "fig kiwi pear"
-    # Same id and version, other code: the cached copy answers (versions are immutable).
-    again = await user.use(use(SORTER, code="def solve(question):\n    return 'other'\n"))
-    assert again.route == "tool" and again.answer == "fig kiwi pear"
 
 
 async def test_a_tool_that_raises_is_a_typed_error_answer(user):
@@ -89,3 +75,16 @@ async def test_replicas_built_from_the_bootstrap_recipe_answer_in_ray(ray_sessio
         await pool.close()
     assert all(isinstance(a, ToolAnswer) and a.route == "tool" for a in answers)
     assert [a.answer for a in answers] == ["apple pear", "apple fig", "apple kiwi"]
+
+
+async def test_a_replica_refuses_code_that_does_not_hash_to_its_version(ray_session, llm_stub, tmp_path):
+    config = PipelineConfig(store_path=str(tmp_path / "tools.sqlite"))
+    pool = Pool(*bootstrap.agent_recipes(llm_stub.config(), config, in_actors=True).user, replicas=1)
+    forged = SORTER.tool_code.model_construct(**{**SORTER.tool_code.model_dump(), "code": "def solve(q):\n    return 'x'\n"})
+    try:
+        reply = await pool.submit(UseTool.model_construct(**{**use(SORTER).model_dump(), "tool": forged}))
+        intact = await pool.submit(use(SORTER))
+    finally:
+        await pool.close()
+    assert isinstance(reply, ErrorReply) and reply.code == "bad_message" and "does not hash" in reply.message
+    assert isinstance(intact, ToolAnswer) and intact.answer == "fig kiwi pear"
