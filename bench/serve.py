@@ -1,14 +1,13 @@
 """Throughput of `latm serve`: concurrent `openai` clients on loopback, every tool cached, stub LLM; and `latm run`.
 
-Phase 1 makes one tool per task through the real pipeline (as bench/stream.py: the stub solver labels
-requests with a constant and the stub maker writes a function returning it, so the tools verify) and
-then times the same measured requests through `latm run`'s machinery (run_stream on local Ray).
-Phase 2 starts `latm serve` on that store as its own process and sends the measured requests with
-the real `openai` package: first as one OpenAI Batch API file (upload, create, poll, download),
-right after phase 1 so the two see similar load; then one chat completion per HTTP request from
-several client processes, each running many concurrent requests over keep-alive connections.
-Every answer must come from a cached tool and be the answer `latm run` gave the same request. CPU
-seconds of the clients, the server process and its Ray agents are measured, to show where the cores go.
+Phase 1 makes one tool per task through the real pipeline (as bench/stream.py: the stub solver labels requests with a
+constant and the stub maker writes a function returning it, so the tools verify) and then times the same measured
+requests through `latm run`'s machinery (run_stream on local Ray). Phase 2 starts `latm serve` on that store as its
+own process and sends the measured requests with the real `openai` package: first as one OpenAI Batch API file
+(upload, create, poll, download), right after phase 1 so the two see similar load; then one chat completion per HTTP
+request from several client processes, each running many concurrent requests over keep-alive connections. Every answer
+must come from a cached tool and be the answer `latm run` gave the same request. CPU seconds of the clients, the
+server process and its Ray agents are measured, to show where the cores go.
 """
 from __future__ import annotations
 
@@ -61,8 +60,7 @@ async def run_phase(stub: StubLLMServer, store: Path, measured: list[dict], labe
         summary, _ = await run_stream(lines, services, out, config.coordinator)
         elapsed = time.perf_counter() - start
     answers = {r["id"]: r["answer"] for r in map(json.loads, out.getvalue().splitlines())}
-    return {"requests_per_s": summary.requests / elapsed, "hits": summary.tool_answers, "elapsed_s": elapsed,
-            "answers": answers}
+    return {"requests_per_s": summary.requests / elapsed, "hits": summary.tool_answers, "elapsed_s": elapsed, "answers": answers}
 
 
 def start_server(stub: StubLLMServer, store: Path, users: int) -> tuple[subprocess.Popen, str]:

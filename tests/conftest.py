@@ -28,6 +28,15 @@ def llm_stub():
         stub.stop()
 
 
+@pytest.fixture(scope="module")
+async def module_sandbox():
+    """One warm sandbox pool shared by the tests of a module (run them on the session loop)."""
+    from agents.sandbox import Sandbox
+
+    async with Sandbox() as sandbox:
+        yield sandbox
+
+
 # --- Ray (issue 2) -------------------------------------------------------------------------
 # Custom resources every placement test may ask for; actors use num_cpus=0, so CPUs never run out.
 RAY_TEST_RESOURCES = {"maker": 1, "tool_user": 8, "verifier": 4, "lmulator": 2}

@@ -6,7 +6,6 @@ from typing import ClassVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from agents.llm.client import LLMClient
-from agents.llm.config import LLMConfig
 from agents.llm.errors import LLMError
 from bus.wire.messages import DispatchRequest, Dispatched
 from bus.wire.spend import NOTHING, Spend
@@ -35,10 +34,10 @@ class Dispatcher:
 
     handlers: ClassVar[dict] = {DispatchRequest: "dispatch"}
 
-    def __init__(self, store_path: str, llm_config: LLMConfig | None = None,
+    def __init__(self, store: ToolStore, llm: LLMClient | None = None,
                  config: DispatcherConfig | None = None) -> None:
-        self.store = ToolStore(store_path)
-        self.llm = LLMClient(llm_config) if llm_config else None
+        self.store = store
+        self.llm = llm
         self.config = config or DispatcherConfig()
 
     async def close(self) -> None:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import time
 import weakref
@@ -47,6 +48,10 @@ class LLMClient:
         self._structured_modes: dict[str, str] = {}
         self._embedded = embedded  # embedded model name -> EmbeddedModel (tests, benchmarks)
         self._embedded_urls: dict[str, str] = {}  # embedded model name -> live server URL
+
+    def __reduce__(self):
+        """Pickle as the configuration only (e.g. sent to a Ray actor): the receiver opens its own connections."""
+        return (functools.partial(LLMClient, auto_embedded=self.auto_embedded), (self.config,))
 
     # -- public API ------------------------------------------------------------------------
     async def chat(self, role: str, messages: list[dict], *, temperature: float | None = None,

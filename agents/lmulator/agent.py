@@ -5,7 +5,6 @@ import ast
 from typing import Any, ClassVar
 
 from agents.llm.client import LLMClient
-from agents.llm.config import LLMConfig
 from agents.llm.errors import LLMError
 from agents.lmulator.errors import StateReplyError
 from agents.lmulator.prompts import line_messages
@@ -21,9 +20,8 @@ class LMulatorAgent:
 
     handlers: ClassVar[dict[type, str]] = {SimulateLine: "simulate_line"}
 
-    def __init__(self, llm_config: LLMConfig | None = None,
-                 lmulator_config: LMulatorConfig | None = None) -> None:
-        self.llm = LLMClient(llm_config)
+    def __init__(self, llm: LLMClient, lmulator_config: LMulatorConfig | None = None) -> None:
+        self.llm = llm
         self.config = lmulator_config or LMulatorConfig()
 
     async def close(self) -> None:

@@ -9,7 +9,7 @@ from agents.lmulator.runner import LMulator, RunResult
 from agents.lmulator.scopes import helper_names
 from agents.tasks.scoring import is_correct
 from bus.wire.messages import CaseResult, ErrorInfo, Verdict
-from bus.wire.tool_spec import Example, ToolSpec
+from bus.wire.tool_spec import Example, ToolCode
 
 
 def undefined_helpers(code: str) -> list[str]:
@@ -25,8 +25,8 @@ def is_soft_tool(code: str) -> bool:
         return False
 
 
-async def run_soft_tool(lmulator: LMulator, spec: ToolSpec, question: str) -> RunResult:
-    """Use a stored soft tool on one request: entry(question) with helpers simulated."""
+async def run_soft_tool(lmulator: LMulator, spec: ToolCode, question: str) -> RunResult:
+    """Use a soft tool version on one request: entry(question) with helpers simulated."""
     return await lmulator.run_tool(spec.code, spec.entry, [question], context=question)
 
 

@@ -4,14 +4,12 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import time
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import ClassVar, Literal
+from typing import ClassVar, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from agents.llm.client import LLMClient
-from agents.llm.config import LLMConfig
 from agents.lmulator.soft_tools import is_soft_tool
 from agents.making import prompts
 from agents.making.code_extract import (
@@ -24,7 +22,15 @@ from bus.wire.messages import MakeTool, ToolMade, Verdict, VerifyTool, new_reque
 from bus.wire.spend import NOTHING, Spend
 from bus.wire.tool_spec import Demo, Example, Provenance, ToolSpec
 
-VerifyFn = Callable[[VerifyTool], Awaitable[Verdict]]
+
+class CandidateVerifier(Protocol):
+    """What the maker verifies candidates with: a Verifier, or a pool of verifier actors."""
+
+    async def start(self) -> None: ...
+
+    async def verify(self, msg: VerifyTool) -> Verdict: ...
+
+    async def close(self) -> None: ...
 
 
 class MakerConfig(BaseModel):
@@ -82,41 +88,22 @@ class Maker:
 
     handlers: ClassVar[dict] = {MakeTool: "make"}
 
-    def __init__(self, llm_config: LLMConfig, config: MakerConfig | None = None,
-                 verifier_replicas: int = 0, tool_timeout_s: float = 2.0,
-                 verifier_resources: dict[str, float] | None = None,
-                 verify: VerifyFn | None = None) -> None:
-        self.llm = LLMClient(llm_config)
+    def __init__(self, llm: LLMClient, verifier: CandidateVerifier, config: MakerConfig | None = None) -> None:
+        self.llm = llm
+        self.verifier = verifier
         self.config = config or MakerConfig()
-        self._llm_config = llm_config
-        self._verifier_replicas = verifier_replicas
-        self._timeout_s = tool_timeout_s
-        self._verifier_resources = verifier_resources
-        self._verify = verify
-        self._owned_verifier = None  # the verifier this maker created, and so must close
         # Kinds interleaved on a busy endpoint all finish late; in turn, the first is ready early.
         # As many makings run at once as the role's concurrency can give a full round of samples.
-        at_once = llm_config.role("maker").concurrency // self.config.samples_per_round
+        at_once = llm.config.role("maker").concurrency // self.config.samples_per_round
         self._making_slots = asyncio.Semaphore(max(1, at_once))
 
     async def start(self) -> None:
-        """Wire the verifier: actors when asked for (inside the runtime), else a local sandbox."""
-        if self._verify is not None:
-            return
-        if self._verifier_replicas > 0:
-            from agents.making.verifier_pool import VerifierPool
-            self._owned_verifier = VerifierPool(self._verifier_replicas, self._llm_config,
-                                                self._timeout_s, self._verifier_resources)
-            self._verify = self._owned_verifier
-        else:
-            from agents.making.verifier import Verifier
-            self._owned_verifier = Verifier(None, self._llm_config, self._timeout_s)
-            self._verify = self._owned_verifier.verify
+        """Start the verifier (a local sandbox, or verifier actors)."""
+        await self.verifier.start()
 
     async def close(self) -> None:
         """Release the verifier and the HTTP client."""
-        if self._owned_verifier is not None:
-            await self._owned_verifier.close()
+        await self.verifier.close()
         await self.llm.aclose()
 
     async def make(self, msg: MakeTool) -> ToolMade:
@@ -126,7 +113,6 @@ class Maker:
 
     async def _make(self, msg: MakeTool) -> ToolMade:
         """Run sample-and-verify for each configured tool shape in turn; the first to verify wins."""
-        await self.start()
         spend = _Spend()
         known = await self._reuse(msg, spend)
         if known is not None:
@@ -196,7 +182,7 @@ class Maker:
             return await self._draw(history, temperature, seed, spend, max_tokens)
 
         async def check(code: str, entry: str, cases: list[Example]) -> Verdict:
-            verdict = await self._verify(VerifyTool(
+            verdict = await self.verifier.verify(VerifyTool(
                 request_id=new_request_id(), trace_id=msg.trace_id, task=msg.task, code=code,
                 entry=entry, shape="end_to_end", cases=cases))
             spend.llm += verdict.spend
@@ -247,7 +233,7 @@ class Maker:
         """Verify a candidate (or a stored tool) on training and validation cases together."""
         cases = list(msg.train) + list(msg.validation)
         # A fresh id per candidate: the bus answers each request id once.
-        return await self._verify(VerifyTool(request_id=new_request_id(), trace_id=msg.trace_id,
+        return await self.verifier.verify(VerifyTool(request_id=new_request_id(), trace_id=msg.trace_id,
                                              task=msg.task, code=code, entry=entry, shape=shape,
                                              cases=cases))
 

@@ -6,43 +6,26 @@ from typing import Any, ClassVar
 
 from agents.llm.accounting import CallRecord, spend_of
 from agents.llm.client import LLMClient
-from agents.llm.config import LLMConfig
 from agents.llm.errors import LLMError
 from agents.lmulator.runner import LMulator
 from agents.lmulator.soft_tools import verify_soft_tool
-from agents.sandbox import ForbiddenCode, Sandbox, SandboxConfig, check_code
+from agents.sandbox import ForbiddenCode, Sandbox, check_code
+from agents.sandbox.sandboxed_agent import SandboxedAgent
 from agents.tasks.scoring import is_correct
 from agents.using.answers import render_value
 from agents.using.arguments import ArgumentError, extract_arguments
 from bus.wire.messages import CaseResult, Verdict, VerifyTool
 
 
-class Verifier:
+class Verifier(SandboxedAgent):
     """Pure function of (code, cases) in effect: same inputs, same verdict."""
 
     handlers: ClassVar[dict] = {VerifyTool: "verify"}
 
-    def __init__(self, sandbox_config: SandboxConfig | None = None,
-                 llm_config: LLMConfig | None = None, timeout_s: float = 2.0) -> None:
-        self.sandbox = Sandbox(sandbox_config)
-        self.llm = LLMClient(llm_config) if llm_config else None
+    def __init__(self, sandbox: Sandbox, llm: LLMClient | None = None, timeout_s: float = 2.0) -> None:
+        self.sandbox = sandbox
+        self.llm = llm
         self.timeout_s = timeout_s
-        self._started = False
-        self._start_lock = asyncio.Lock()
-
-    async def close(self) -> None:
-        """Stop the sandbox workers."""
-        if self._started:
-            await self.sandbox.close()
-        if self.llm is not None:
-            await self.llm.aclose()
-
-    async def _ensure_sandbox(self) -> None:
-        """Start the worker pool on first use (inside whichever event loop calls us)."""
-        async with self._start_lock:
-            if not self._started:
-                await self.sandbox.start()
-                self._started = True
 
     async def verify(self, msg: VerifyTool) -> Verdict:
         """Run every case; a forbidden or broken tool fails all cases with the reason."""
@@ -50,7 +33,6 @@ class Verifier:
             check_code(msg.code)
         except ForbiddenCode as exc:
             return _verdict(msg, [(None, f"forbidden: {exc}")] * len(msg.cases))
-        await self._ensure_sandbox()
         if msg.shape == "soft":
             return await self._verify_soft(msg)
         arg_lists, problems, records = await self._arguments(msg)

@@ -13,6 +13,7 @@ from agents.pipeline.store_writes import StoreWrites
 from agents.pipeline.task_groups import TaskGroup, TaskGroups
 from bus.wire.messages import DispatchRequest, Dispatched, ErrorInfo, SolveRequest, ToolAnswer, UseTool
 from bus.wire.spend import Spend
+from bus.wire.tool_spec import ToolCode, ToolSpec
 from store.store_errors import StoreUnavailableError
 
 
@@ -61,6 +62,7 @@ class Coordinator:
         # Task-labelled requests need the dispatcher once per task: versions are immutable, so
         # its decision holds until the tool is quarantined.
         self._task_routes: dict[str, Dispatched] = {}
+        self._tools: dict[tuple[str, str], ToolCode] = {}
         # A store that cannot be written (locked, disk full) stops the run: it resumes once fixed.
         self.stopped: StoreUnavailableError | None = None
 
@@ -86,15 +88,16 @@ class Coordinator:
                 request_id=req.request_id, trace_id=req.trace_id, text=req.text, task=req.task))
             if req.task and found.tool_id and found.method == "task":
                 self._task_routes[req.task] = found
-        if found.tool_id:
-            return await self._use(req, found.tool_id, found.tool_version, found.confidence, found.spend)
+        tool = self._tool(found.tool_id, found.tool_version) if found.tool_id else None
+        if tool is not None:
+            return await self._use(req, tool, found.confidence, found.spend)
         group = self.groups.get(req.text, req.task)
         if not group.checked_history:
             self._recall_failures(group)
         while True:
             step = group.step(req.text, req.target, self.config.wait_for_tool)
             if step == "use":
-                return await self._use(req, group.tool.tool_id, group.tool.version, 1.0, found.spend, group)
+                return await self._use(req, self._tool_of(group.tool), 1.0, found.spend, group)
             if step == "solve":
                 return await self._solve(req, found.spend)
             if step == "retry":
@@ -174,15 +177,28 @@ class Coordinator:
         """Write the tool uses and failures counted so far."""
         self.writes.flush_health()
 
-    async def _use(self, req, tool_id: str, version: str, confidence: float,
-                   spend: Spend, group: TaskGroup | None = None) -> ToolAnswer:
-        """Answer with the tool; on tool failure fall back to the solver and note tool health."""
-        use = UseTool(request_id=req.request_id, trace_id=req.trace_id, text=req.text, task=req.task,
-                      tool_id=tool_id, tool_version=version, confidence=confidence)
-        used = await self.services.use(use)
-        if used.error and used.error.code == "tool_missing":  # the replica has no store: send the tool
+    def _tool(self, tool_id: str, version: str | None) -> ToolCode | None:
+        """The callable part of a dispatched version; None when this store lacks it (the request
+        then takes the new-task path)."""
+        tool = self._tools.get((tool_id, version or ""))
+        if tool is None:
             spec = self.services.store.get(tool_id, version, include_quarantined=True)
-            used = await self.services.use(use.model_copy(update={"tool": spec})) if spec else used
+            tool = self._tool_of(spec) if spec is not None else None
+        return tool
+
+    def _tool_of(self, spec: ToolSpec) -> ToolCode:
+        """What a call of the version carries, made once per version (versions are immutable)."""
+        key = (spec.tool_id, spec.version)
+        if key not in self._tools:
+            self._tools[key] = spec.tool_code
+        return self._tools[key]
+
+    async def _use(self, req, tool: ToolCode, confidence: float,
+                   spend: Spend, group: TaskGroup | None = None) -> ToolAnswer:
+        """Answer with the tool, sent with the call; on tool failure fall back to the solver and note tool health."""
+        used = await self.services.use(UseTool(request_id=req.request_id, trace_id=req.trace_id, text=req.text,
+                                               task=req.task, tool=tool, confidence=confidence))
+        tool_id, version = tool.tool_id, tool.version
         group = group or self.groups.get(req.text, req.task)
         ok = used.route == "tool"
         self.writes.count_use(tool_id, version, ok)

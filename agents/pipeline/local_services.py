@@ -1,14 +1,9 @@
 """The agents as plain objects in this process: the same flow without Ray, for tests and tools."""
 from __future__ import annotations
 
-from agents.dispatching.dispatcher import Dispatcher
 from agents.exploring.background import BackgroundExploration
-from agents.exploring.explorer import Explorer
-from agents.llm.config import LLMConfig
-from agents.making.maker import Maker
 from agents.pipeline.config import PipelineConfig
-from agents.solving.solver_agent import SolverAgent
-from agents.using.tool_user import ToolUser
+from agents.pipeline.services import AgentRecipes
 from bus.wire.messages import (
     DispatchRequest, Dispatched, MakeTool, SolveAnswer, SolveRequest, ToolAnswer, ToolMade, UseTool)
 from bus.wire.tool_spec import ToolSpec
@@ -18,14 +13,24 @@ from store.tool_store import ToolStore
 class LocalServices:
     """One instance of each agent, called directly; verification runs in this process's sandbox."""
 
-    def __init__(self, llm_config: LLMConfig, config: PipelineConfig) -> None:
+    def __init__(self, agents: AgentRecipes, config: PipelineConfig) -> None:
         self.store = ToolStore(config.store_path)
-        self.dispatcher = Dispatcher(config.store_path, llm_config, config.dispatcher)
-        self.user = ToolUser(config.store_path, llm_config, None, config.tool_timeout_s)
-        self.maker = Maker(llm_config, config.maker, verifier_replicas=0, tool_timeout_s=config.tool_timeout_s)
-        self.solver = SolverAgent(llm_config)
-        self.explorer = Explorer(config.store_path, llm_config, None, config.tool_timeout_s)
+        self.dispatcher = agents.dispatcher.build()
+        self.user = agents.user.build()
+        self.maker = agents.maker.build()
+        self.solver = agents.solver.build()
+        self.explorer = agents.explorer.build()
         self.exploration = BackgroundExploration(self.explorer.explore, config.explore)
+
+    def _agents(self) -> tuple:
+        return (self.user, self.dispatcher, self.maker, self.solver, self.explorer)
+
+    async def start(self) -> None:
+        """Start every agent that has something to start (sandboxes, verifiers)."""
+        for agent in self._agents():
+            starter = getattr(agent, "start", None)
+            if starter is not None:
+                await starter()
 
     async def dispatch(self, msg: DispatchRequest) -> Dispatched:
         return await self.dispatcher.dispatch(msg)
@@ -44,5 +49,5 @@ class LocalServices:
 
     async def close(self) -> None:
         await self.exploration.close()
-        for agent in (self.user, self.dispatcher, self.maker, self.solver, self.explorer):
+        for agent in self._agents():
             await agent.close()

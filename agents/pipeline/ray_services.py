@@ -3,18 +3,13 @@ from __future__ import annotations
 
 from typing import TypeVar
 
-from agents.dispatching.dispatcher import Dispatcher
 from agents.exploring.background import BackgroundExploration
-from agents.exploring.explorer import Explorer
-from agents.llm.config import LLMConfig
-from agents.making.maker import Maker
 from agents.pipeline.config import PipelineConfig
-from agents.solving.solver_agent import SolverAgent
-from agents.using.tool_user import ToolUser
+from agents.pipeline.services import AgentRecipes
 from bus.wire.messages import (
     DispatchRequest, Dispatched, ErrorReply, Explored, ExploreTool, MakeTool, Message, SolveAnswer, SolveRequest, ToolAnswer,
     ToolMade, UseTool)
-from bus.runtime import Pool, spawn
+from bus.runtime import AgentHandle, Pool, spawn
 from bus.wire.tool_spec import ToolSpec
 from store.tool_store import ToolStore
 
@@ -35,26 +30,31 @@ def expect(reply: Message, cls: type[M]) -> M:
 
 
 class RayServices:
-    """Start every agent as actors (local Ray or a cluster) and expose them to the coordinator."""
+    """Every agent as actors (local Ray or a cluster), started by `start()`, exposed to the coordinator."""
 
-    def __init__(self, llm_config: LLMConfig, config: PipelineConfig) -> None:
+    def __init__(self, agents: AgentRecipes, config: PipelineConfig) -> None:
+        self.agents = agents
         self.config = config
         self.store = ToolStore(config.store_path)
+        self.dispatchers: Pool | None = None
+        self.users: Pool | None = None
+        self.solvers: Pool | None = None
+        self.maker: AgentHandle | None = None
+        self.explorer: AgentHandle | None = None  # spawned for the first structured tool: most runs never need it
+        self.exploration = BackgroundExploration(self.explore, config.explore)
+
+    async def start(self) -> None:
+        """Start the pools and the maker's actor (each agent's own `start()` runs inside its actor)."""
+        config, agents = self.config, self.agents
         common = dict(batch_size=config.batch_size, max_in_flight=config.max_in_flight)
-        user_res = {"tool_user": 1} if config.placement else None
-        self.dispatchers = Pool(Dispatcher, (config.store_path, llm_config, config.dispatcher),
-                                replicas=config.dispatchers, **common)
-        self.users = Pool(ToolUser, (config.store_path, llm_config, None, config.tool_timeout_s),
-                          replicas=config.users, resources=user_res, **common)
-        self.solvers = Pool(SolverAgent, (llm_config,), replicas=config.solvers, batch_size=8,
+        self.dispatchers = Pool(*agents.dispatcher, replicas=config.dispatchers, **common)
+        self.users = Pool(*agents.user, replicas=config.users,
+                          resources={"tool_user": 1} if config.placement else None, **common)
+        self.solvers = Pool(*agents.solver, replicas=config.solvers, batch_size=8,
                             max_in_flight=config.max_in_flight,
                             resources={"lmulator": 1} if config.placement else None)
-        self.maker = spawn(Maker, llm_config, config.maker, config.verifiers, config.tool_timeout_s,
-                           {"verifier": 1} if config.placement else None,
+        self.maker = spawn(agents.maker.agent, *agents.maker.args,
                            resources={"maker": 1} if config.placement else None)
-        self._llm_config = llm_config
-        self.explorer = None  # started on the first structured tool: most runs never need it
-        self.exploration = BackgroundExploration(self.explore, config.explore)
 
     async def dispatch(self, msg: DispatchRequest) -> Dispatched:
         return expect(await self.dispatchers.submit(msg), Dispatched)
@@ -70,18 +70,17 @@ class RayServices:
 
     async def explore(self, msg: ExploreTool) -> Explored:
         if self.explorer is None:
-            self.explorer = spawn(Explorer, self.config.store_path, self._llm_config, None,
-                                  self.config.tool_timeout_s)
+            self.explorer = spawn(self.agents.explorer.agent, *self.agents.explorer.args)
         return expect(await self.explorer.call(msg), Explored)
 
     def tool_stored(self, spec: ToolSpec) -> None:
         self.exploration.tool_stored(spec)
 
     async def close(self) -> None:
-        """Stop every actor; tool users flush their health counters on the way out."""
+        """Stop every actor (each agent closes its sandboxes and clients first)."""
         await self.exploration.close()
         if self.explorer is not None:
             await self.explorer.close()
-        for pool in (self.dispatchers, self.users, self.solvers):
-            await pool.close()
-        await self.maker.close()
+        for actors in (self.dispatchers, self.users, self.solvers, self.maker):
+            if actors is not None:
+                await actors.close()

@@ -4,7 +4,7 @@ from agents.sandbox.config import SandboxConfig
 from agents.sandbox.layers import CORE_LAYERS, active_layers
 from agents.sandbox.pool import Sandbox
 from agents.sandbox.results import (CallResult, ErrorKind, ForbiddenCode, SandboxClosedError, SandboxError,
-                                    SandboxInsecureError, WorkerStartError)
+                                    SandboxInsecureError, SandboxNotStartedError, WorkerStartError)
 
 
 def host_call(payload: dict) -> dict:
@@ -14,6 +14,6 @@ def host_call(payload: dict) -> dict:
 
 __all__ = [
     "CORE_LAYERS", "CallResult", "ErrorKind", "ForbiddenCode", "Sandbox", "SandboxClosedError",
-    "SandboxConfig", "SandboxError", "SandboxInsecureError", "WorkerStartError", "active_layers",
+    "SandboxConfig", "SandboxError", "SandboxInsecureError", "SandboxNotStartedError", "WorkerStartError", "active_layers",
     "check_code", "host_call",
 ]

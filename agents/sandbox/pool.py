@@ -14,7 +14,7 @@ from agents.sandbox.ast_check import check_code, code_hash
 from agents.sandbox.config import INSECURE_ENV, SandboxConfig
 from agents.sandbox.layers import CORE_LAYERS
 from agents.sandbox.results import (ERROR_KINDS, CallResult, ForbiddenCode, SandboxClosedError,
-                                    SandboxInsecureError, WorkerStartError)
+                                    SandboxInsecureError, SandboxNotStartedError, WorkerStartError)
 from agents.sandbox.frame_codec import collector_paused
 from agents.sandbox.worker_assignment import WorkerAssignment
 from agents.sandbox.worker_handle import OnCallback, WorkerHandle
@@ -40,6 +40,10 @@ class Sandbox:
         self._closed = False
         self._jail_dir: str | None = None
         self._checked: dict[str, str] = {}  # code that passed the checks -> its content hash
+
+    def __reduce__(self):
+        """Pickle as the configuration only (e.g. sent to a Ray actor): the receiver starts its own workers."""
+        return (Sandbox, (self.config,))
 
     async def __aenter__(self) -> "Sandbox":
         """Start the pool."""
@@ -124,7 +128,9 @@ class Sandbox:
                 self._checked.clear()
             if len(code) <= 50_000:
                 self._checked[code] = key
-        await self.start()
+        if not self._started:
+            raise SandboxNotStartedError("this Sandbox is not started; await its start() first (agents start "
+                                         "theirs in start()) or use `async with Sandbox()`")
         results: list[CallResult | None] = [None] * len(arg_lists)
         for index in [i for i, args in enumerate(arg_lists) if type(args) is not list]:
             args = arg_lists[index]

@@ -48,5 +48,9 @@ class SandboxClosedError(SandboxError):
     """The sandbox was used after close(); create a new Sandbox or use `async with Sandbox()`."""
 
 
+class SandboxNotStartedError(SandboxError):
+    """The sandbox was called before start(); start it once (an agent's `start()` does) or use `async with Sandbox()`."""
+
+
 class WorkerStartError(SandboxError):
     """A worker process could not start or set up its isolation."""

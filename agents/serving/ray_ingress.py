@@ -39,12 +39,13 @@ class PipelineActor:
         """Start the agents (pools of actors) from inside this actor; idempotent."""
         from agents.llm.embedded import configure_with_embedded
         from agents.pipeline.coordinator import Coordinator
-        from agents.pipeline.ray_services import RayServices
+        from agents.pipeline.bootstrap import ray_services
         from agents.serving.front_door import FrontDoor
         if self.door is None:
             llm_config, config, settings, run_id = self.args
             llm_config = configure_with_embedded(llm_config)
-            services = RayServices(llm_config, config)
+            services = ray_services(llm_config, config)
+            await services.start()
             record = self.recorder
             coordinator = Coordinator(services, config.coordinator.model_copy(update={"wait_for_tool": False}),
                                       record.event if record else None)

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from bus.wire.api_spec import ApiSpec
 from bus.wire.spend import Spend
-from bus.wire.tool_spec import Example, ToolShape, ToolSpec
+from bus.wire.tool_spec import Example, InternedToolCode, ToolShape, ToolSpec
 
 KIND_DOC = "versioned message type; a breaking change adds a new version, e.g. 'tool_request/2'"
 
@@ -225,15 +225,14 @@ class Dispatched(Message):
 
 
 class UseTool(Message):
-    """Ask a tool user to answer a request with a given stored tool version."""
+    """Ask a tool user to answer a request with one tool version, which travels with the call."""
 
-    kind: Literal["use_tool/1"] = _kind("use_tool/1")
+    kind: Literal["use_tool/2"] = _kind("use_tool/2")
     text: str = Field(description="the request text")
     task: str | None = Field(default=None, description="task name, selects answer normalisation")
-    tool_id: str = Field(description="the tool to use")
-    tool_version: str = Field(description="the exact version to use (versions are immutable)")
+    tool: InternedToolCode = Field(description="the version to call; its code must hash to its version, and a "
+                                   "receiver decodes each version once (versions are immutable)")
     confidence: float = Field(default=1.0, description="dispatcher confidence, copied to the answer")
-    tool: ToolSpec | None = Field(default=None, description="the tool itself, for a replica that cannot read the store")
 
 
 class ExploreTool(Message):

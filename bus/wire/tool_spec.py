@@ -1,10 +1,11 @@
-"""The ToolSpec: an immutable, content-addressed tool version as the maker made it."""
+"""The ToolSpec: an immutable, content-addressed tool version as the maker made it, and ToolCode, what a call needs of it."""
 from __future__ import annotations
 
 import hashlib
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import (BaseModel, ConfigDict, Field, ValidatorFunctionWrapHandler, WrapValidator,
+                      model_validator)
 
 ToolShape = Literal["end_to_end", "structured", "soft"]
 ToolStatus = Literal["active", "quarantined"]
@@ -64,6 +65,56 @@ class ToolSpec(Frozen):
     def version(self) -> str:
         """Content hash of what determines behaviour; equal code means equal version."""
         return content_hash(self.code, self.entry, self.shape)
+
+    @property
+    def tool_code(self) -> "ToolCode":
+        """What a tool user needs to call this version, to send with the call."""
+        return ToolCode(tool_id=self.tool_id, version=self.version, entry=self.entry, shape=self.shape,
+                        code=self.code, signature=self.signature)
+
+
+class ToolCode(Frozen):
+    """The callable part of one tool version; it travels with every call (see InternedToolCode)."""
+
+    tool_id: str = Field(description="stable name of the tool across versions")
+    version: str = Field(description="content hash of entry, shape and code (see content_hash)")
+    entry: str = Field(default="solve", description="name of the function to call")
+    shape: ToolShape = Field(default="end_to_end", description="how the tool is called")
+    code: str = Field(description="Python source defining the entry function")
+    signature: str = Field(default="", description="the entry's signature as text")
+
+    @model_validator(mode="after")
+    def _code_is_the_version(self) -> "ToolCode":
+        if content_hash(self.code, self.entry, self.shape) != self.version:
+            raise ValueError(f"the code of {self.tool_id}@{self.version} does not hash to that version; "
+                             "send the version's code unchanged")
+        return self
+
+
+# Versions are immutable, so a process keeps the first intact copy of each and hands it to every later
+# message carrying the same fields: decoding a known tool costs a look-up, not a model and a hash.
+_KNOWN_TOOLS: dict[tuple[Any, Any], ToolCode] = {}
+_KNOWN_TOOLS_MAX = 1024
+
+
+def _known_or_checked(data: Any, handler: ValidatorFunctionWrapHandler) -> ToolCode:
+    """The kept copy when `data` is exactly a version already seen here, else a newly checked one."""
+    if isinstance(data, ToolCode):
+        return data  # checked when it was made
+    if isinstance(data, dict):
+        known = _KNOWN_TOOLS.get((data.get("tool_id"), data.get("version")))
+        if known is not None and len(data) == len(ToolCode.model_fields) and known.code == data.get("code") \
+                and known.entry == data.get("entry") and known.shape == data.get("shape") \
+                and known.signature == data.get("signature"):
+            return known
+    tool = handler(data)
+    if len(_KNOWN_TOOLS) >= _KNOWN_TOOLS_MAX:
+        _KNOWN_TOOLS.clear()
+    _KNOWN_TOOLS[(tool.tool_id, tool.version)] = tool
+    return tool
+
+
+InternedToolCode = Annotated[ToolCode, WrapValidator(_known_or_checked)]
 
 
 def content_hash(code: str, entry: str, shape: str) -> str:

@@ -1,11 +1,12 @@
 """Shared pieces of the pipeline tests: scripted maker replies and request builders."""
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 
 from agents.pipeline.config import PipelineConfig
-from agents.pipeline.local_services import LocalServices
+from agents.pipeline.bootstrap import local_services
 from agents.pipeline.run import run_stream
 
 # Scripted maker replies (the stub's, for tests only).
@@ -96,13 +97,26 @@ def make_config(tmp_path, **maker) -> PipelineConfig:
     return PipelineConfig(store_path=str(tmp_path / "tools.sqlite"), maker=MakerConfig(**knobs))
 
 
-async def run_lines(stub, tmp_path, lines, **maker):
+async def run_lines(stub, tmp_path, lines, coordinator=None, **maker):
     """Run request lines through in-process agents talking to the stub: (summary, records, config)."""
     config = make_config(tmp_path, **maker)
-    services = LocalServices(stub.config(), config)
+    if coordinator is not None:
+        config = config.model_copy(update={"coordinator": coordinator})
+    services = local_services(stub.config(), config)
     out = io.StringIO()
     try:
+        await services.start()
         summary, _ = await run_stream(lines, services, out, config.coordinator)
     finally:
         await services.close()
     return summary, [json.loads(line) for line in out.getvalue().splitlines()], config
+
+
+@contextlib.asynccontextmanager
+async def started(agent):
+    """An agent started for the block and closed after it, as its actor would be."""
+    await agent.start()
+    try:
+        yield agent
+    finally:
+        await agent.close()

@@ -9,9 +9,10 @@ import threading
 import pytest
 
 from agents.pipeline.coordinator import Coordinator, CoordinatorConfig
-from agents.pipeline.local_services import LocalServices
+from agents.pipeline.bootstrap import local_services
 from agents.pipeline.request_lines import parse_line, to_request
 from agents.pipeline.run import run_stream
+from bus.wire.tool_spec import ToolSpec
 from store.tool_store import ToolStore
 
 from .pipeline_helpers import (
@@ -59,34 +60,22 @@ async def test_a_failed_kind_is_made_again_from_fresh_examples(llm_stub, tmp_pat
     llm_stub.script_sequence([CRASHING_TOOL, CRASHING_TOOL], role="maker")  # attempt 1: 2 rounds
     llm_stub.script(WORD_SORT_TOOL, role="maker")
     llm_stub.script("apple banana", role="solver")
-    config = make_config(tmp_path)
-    config = config.model_copy(update={"coordinator": CoordinatorConfig(remake_after=5)})
-    services = LocalServices(llm_stub.config(), config)
-    out = io.StringIO()
-    try:
-        summary, _ = await run_stream(word_sort_requests(30), services, out, config.coordinator)
-    finally:
-        await services.close()
+    summary, records, config = await run_lines(llm_stub, tmp_path, word_sort_requests(30),
+                                               coordinator=CoordinatorConfig(remake_after=5))
     assert [m.ok for m in summary.made] == [False, True]
     first, second = (c.messages[-1]["content"] for c in llm_stub.calls("maker")[::2][:2])
     # The second attempt was shown other requests than the first.
     assert first != second
     spec = ToolStore(config.store_path).find_by_task("word_sorting")
     assert spec is not None and "sorted(words)" in spec.code
-    records = [json.loads(line) for line in out.getvalue().splitlines()]
     assert len(records) == 30 and all(r["route"] in ("solver", "tool") for r in records)
 
 
 async def test_remake_after_zero_keeps_one_attempt(llm_stub, tmp_path):
     llm_stub.script(CRASHING_TOOL, role="maker")
     llm_stub.script("apple banana", role="solver")
-    config = make_config(tmp_path)
-    config = config.model_copy(update={"coordinator": CoordinatorConfig(remake_after=0)})
-    services = LocalServices(llm_stub.config(), config)
-    try:
-        summary, _ = await run_stream(word_sort_requests(30), services, io.StringIO(), config.coordinator)
-    finally:
-        await services.close()
+    summary, _, _ = await run_lines(llm_stub, tmp_path, word_sort_requests(30),
+                                    coordinator=CoordinatorConfig(remake_after=0))
     assert [m.ok for m in summary.made] == [False]
 
 
@@ -116,7 +105,8 @@ async def test_requests_do_not_wait_for_making_when_serving(llm_stub, tmp_path):
     llm_stub.script(gated_maker, role="maker")
     llm_stub.script(sorted_words_reply, role="solver")
     config = make_config(tmp_path)
-    services = LocalServices(llm_stub.config(), config)
+    services = local_services(llm_stub.config(), config)
+    await services.start()
     coordinator = Coordinator(services, CoordinatorConfig(wait_for_tool=False))
     requests = [to_request(parse_line(line, i), "run") for i, line in
                 enumerate(word_sort_requests(8, with_target=False, task=None))]
@@ -135,3 +125,20 @@ async def test_requests_do_not_wait_for_making_when_serving(llm_stub, tmp_path):
     finally:
         gate.set()
         await services.close()
+
+
+async def test_a_dispatched_version_its_store_lacks_takes_the_new_task_path(llm_stub, tmp_path):
+    llm_stub.script("fig pear", role="solver")
+    config = make_config(tmp_path)
+    ToolStore(config.store_path).put(ToolSpec(tool_id="word_sorting", task="word_sorting",
+                                              code="def solve(question: str) -> str:\n    return 'tool'\n"))
+    services = local_services(llm_stub.config(), config)
+    services.store = ToolStore(tmp_path / "elsewhere.sqlite")  # the dispatcher's file has the tool, this one not
+    out = io.StringIO()
+    try:
+        await services.start()
+        await run_stream(word_sort_requests(1), services, out, config.coordinator)
+    finally:
+        await services.close()
+    [record] = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert record["route"] == "solver" and record["answer"] == "fig pear"  # never a tool it could not send

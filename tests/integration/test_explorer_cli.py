@@ -6,7 +6,7 @@ import json
 
 from agents.cli.main import main
 from agents.pipeline.config import PipelineConfig
-from agents.pipeline.local_services import LocalServices
+from agents.pipeline.bootstrap import local_services
 from agents.pipeline.run import run_stream
 from store.explorer_memory import ExplorerMemory
 from store.tool_demos import ToolDemos
@@ -61,7 +61,8 @@ async def test_a_new_structured_tool_is_explored_in_the_background(llm_stub, tmp
     llm_stub.script({"fulfilled": True, "reason": "sorted"}, role="explorer", match=REFLECT)
     config = PipelineConfig(store_path=str(tmp_path / "tools.sqlite"), maker=MakerConfig(
         samples_per_round=1, rounds=1, shapes=("end_to_end", "structured")))
-    services = LocalServices(llm_stub.config(), config)
+    services = local_services(llm_stub.config(), config)
+    await services.start()
     try:
         summary, _ = await run_stream(word_sort_requests(8), services, io.StringIO(), config.coordinator)
         await services.exploration.wait()

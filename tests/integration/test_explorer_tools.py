@@ -10,6 +10,8 @@ import pytest
 from agents.exploring.api_catalog import api_from_description
 from agents.exploring.backends import HttpApi
 from agents.exploring.explorer import Explorer
+from agents.llm.client import LLMClient
+from agents.sandbox import Sandbox
 from agents.using.tool_user import ToolUser
 from bus.wire.api_spec import ApiSpec, ToolCall
 from bus.wire.messages import Explored, ExploreTool, UseTool
@@ -108,10 +110,11 @@ async def test_the_tool_user_prompt_holds_retrieved_demos_and_stays_bounded(llm_
         store = str(tmp_path / f"s{n}.sqlite")
         ToolStore(store).put(SORTER)
         _fill_demos(store, n)
-        user = ToolUser(store, llm_stub.config(), demo_k=3, demo_chars=1200)
+        user = ToolUser(Sandbox(), LLMClient(llm_stub.config()), ToolDemos(store), demo_k=3, demo_chars=1200)
+        await user.start()
         try:
             answer = await user.use(UseTool(text="Sort the following words alphabetically: List: pear apple",
-                                            tool_id="sorter", tool_version=SORTER.version))
+                                            tool=SORTER.tool_code))
         finally:
             await user.close()
         assert answer.answer == "apple pear"

@@ -6,27 +6,17 @@ import pytest
 from agents.llm.client import LLMClient
 from agents.lmulator import LMulator, LMulatorConfig, verify_soft_tool
 from agents.lmulator.soft_tools import run_soft_tool
-from agents.sandbox import Sandbox
 from bus.wire.tool_spec import Example, ToolSpec
 
 # The sandbox pool lives on one event loop; every test here runs on the session loop.
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 
-@pytest.fixture(scope="module")
-async def lm_sandbox():
-    """One warm sandbox pool for this module."""
-    sandbox = Sandbox()
-    await sandbox.start()
-    yield sandbox
-    await sandbox.close()
-
-
 @pytest.fixture
-async def lmulator(llm_stub, lm_sandbox):
+async def lmulator(llm_stub, module_sandbox):
     """An LMulator whose 'lmulator' role talks to the stub."""
     client = LLMClient(llm_stub.config(max_retries=0))
-    yield LMulator(client, lm_sandbox, LMulatorConfig(python_timeout_s=1.5))
+    yield LMulator(client, module_sandbox, LMulatorConfig(python_timeout_s=1.5))
     await client.aclose()
 
 
@@ -97,10 +87,10 @@ async def test_python_infinite_loop_is_stopped_by_the_sandbox(lmulator):
     assert not run.ok and run.error == "timeout"
 
 
-async def test_simulated_line_budget_stops_a_loop_of_helpers(llm_stub, lm_sandbox):
+async def test_simulated_line_budget_stops_a_loop_of_helpers(llm_stub, module_sandbox):
     llm_stub.script("1", role="lmulator")
     client = LLMClient(llm_stub.config(max_retries=0))
-    lm = LMulator(client, lm_sandbox, LMulatorConfig(max_simulated_lines=3))
+    lm = LMulator(client, module_sandbox, LMulatorConfig(max_simulated_lines=3))
     run = await lm.run("answer = 0\nwhile True:\n    answer += next_step(answer)\n")
     await client.aclose()
     assert run.error == "budget" and "max_simulated_lines" in run.detail
@@ -133,7 +123,7 @@ async def test_soft_tool_is_verified_and_used(lmulator, llm_stub):
     verdict = await verify_soft_tool(lmulator, code, "solve", cases)
     assert (verdict.passed, verdict.total) == (2, 2), verdict
     spec = ToolSpec(tool_id="review_sentiment", code=code, shape="soft")
-    run = await run_soft_tool(lmulator, spec, "We loved the view")
+    run = await run_soft_tool(lmulator, spec.tool_code, "We loved the view")
     assert run.ok and run.value == "positive"
     assert run.trace.simulated_lines == 1
 
@@ -146,11 +136,11 @@ async def test_soft_tool_with_wrong_helper_answers_fails_verification(lmulator, 
     assert verdict.passed == 0 and verdict.cases[0].got == "no"
 
 
-async def test_runaway_allocation_and_recursion_are_not_simulated(llm_stub, lm_sandbox):
+async def test_runaway_allocation_and_recursion_are_not_simulated(llm_stub, module_sandbox):
     # A deadline far beyond the time to fill the address-space limit: only the limit can stop the
     # loop, however slow a loaded machine makes the allocations.
     client = LLMClient(llm_stub.config(max_retries=0))
-    lm = LMulator(client, lm_sandbox, LMulatorConfig(python_timeout_s=120))
+    lm = LMulator(client, module_sandbox, LMulatorConfig(python_timeout_s=120))
     run = await lm.run("data = []\nwhile True:\n    data.append('x' * 10**7)\n")
     assert not run.ok and run.error == "memory"
     run = await lm.run("def down(n):\n    return down(n + 1)\nanswer = down(0)\n")

@@ -9,7 +9,7 @@ import ray
 
 from agents.making.maker import MakerConfig
 from agents.pipeline.config import PipelineConfig
-from agents.pipeline.ray_services import RayServices
+from agents.pipeline.bootstrap import ray_services
 from agents.pipeline.run import run_stream
 
 from .pipeline_helpers import WORD_SORT_TOOL, sorted_words_reply, word_sort_requests
@@ -21,7 +21,8 @@ async def test_replica_killed_mid_run_loses_no_request(ray_session, llm_stub, tm
     llm_stub.script(sorted_words_reply, role="solver")
     config = PipelineConfig(store_path=str(tmp_path / "tools.sqlite"), users=2, verifiers=1, batch_size=8,
                             maker=MakerConfig(samples_per_round=1, rounds=1, shapes=("end_to_end",)))
-    services = RayServices(llm_stub.config(), config)
+    services = ray_services(llm_stub.config(), config)
+    await services.start()
     out = io.StringIO()
     try:
         warm, _ = await run_stream(word_sort_requests(6), services, out, config.coordinator)

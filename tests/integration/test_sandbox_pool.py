@@ -6,7 +6,8 @@ import asyncio
 import pytest
 import pytest_asyncio
 
-from agents.sandbox import CallResult, Sandbox, SandboxConfig, SandboxInsecureError, active_layers
+from agents.sandbox import (CallResult, Sandbox, SandboxConfig, SandboxInsecureError, SandboxNotStartedError,
+                            active_layers)
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -18,6 +19,18 @@ async def sandbox():
     """One default sandbox shared by the tests of this module."""
     async with Sandbox(SandboxConfig(workers=2, spares=1)) as box:
         yield box
+
+
+async def test_a_sandbox_is_started_once_by_its_owner_never_by_a_call():
+    box = Sandbox()
+    with pytest.raises(SandboxNotStartedError, match="start"):
+        await box.call(SORT, "solve", [["b", "a"]])
+    await box.start()
+    await box.start()  # starting again is a no-op, so an agent and its host may both ask
+    try:
+        assert (await box.call(SORT, "solve", [["b", "a"]])).value == ["a", "b"]
+    finally:
+        await box.close()
 
 
 async def test_call_returns_json_safe_values(sandbox):

@@ -22,20 +22,11 @@ PROGRAM = ("```python\n"
            "```")
 
 
-@pytest.fixture(scope="module")
-async def solver_sandbox():
-    """One warm sandbox pool for this module."""
-    sandbox = Sandbox()
-    await sandbox.start()
-    yield sandbox
-    await sandbox.close()
-
-
 @pytest.fixture
-async def solver(llm_stub, solver_sandbox):
+async def solver(llm_stub, module_sandbox):
     """A solver whose roles talk to the stub."""
     client = LLMClient(llm_stub.config(max_retries=0))
-    yield Solver(client, solver_sandbox)
+    yield Solver(client, module_sandbox)
     await client.aclose()
 
 
@@ -68,7 +59,8 @@ async def test_coc_without_a_program_is_an_error_result(solver, llm_stub):
 
 
 async def test_agent_answers_solve_request(llm_stub):
-    agent = SolverAgent(llm_config=llm_stub.config(max_retries=0))
+    agent = SolverAgent(LLMClient(llm_stub.config(max_retries=0)), Sandbox())
+    await agent.start()
     try:
         llm_stub.script("So the answer is (B).", role="solver")
         reply = await agent.solve(SolveRequest(question=QUESTION, method="cot", trace_id="t1"))
@@ -79,7 +71,7 @@ async def test_agent_answers_solve_request(llm_stub):
 
 
 async def test_lmulator_agent_simulates_one_line(llm_stub):
-    agent = LMulatorAgent(llm_config=llm_stub.config(max_retries=0))
+    agent = LMulatorAgent(LLMClient(llm_stub.config(max_retries=0)))
     try:
         llm_stub.script("{'total': 7, 'secret': 1}", role="lmulator", times=1)
         change = await agent.simulate_line(SimulateLine(

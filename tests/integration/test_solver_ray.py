@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import pytest
 
+from agents.llm.client import LLMClient
+from agents.sandbox import Sandbox
 from agents.solving.solver_agent import SolverAgent
 from bus.runtime import spawn
 from bus.wire.messages import SolveAnswer, SolveRequest
@@ -14,8 +16,7 @@ async def test_solver_actor_solves_with_chain_of_code(llm_stub):
     llm_stub.script("```python\nanswer = 'yes' if is_even(14) else 'no'\n```", role="solver",
                     times=1)
     llm_stub.script("True", role="lmulator", match="`is_even(14)`")
-    handle = spawn(SolverAgent, llm_config=llm_stub.config(max_retries=0),
-                   resources={"lmulator": 1})
+    handle = spawn(SolverAgent, LLMClient(llm_stub.config(max_retries=0)), Sandbox(), resources={"lmulator": 1})
     try:
         reply = await handle.call(SolveRequest(question="Is 14 even?", method="coc",
                                                trace_id="ray-1"))

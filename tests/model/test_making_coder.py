@@ -6,7 +6,8 @@ import pytest
 from agents.llm.config import LLMConfig
 from agents.llm.embedded import EmbeddedModel, EmbeddedSettings, configure_with_embedded
 from agents.llm.model_catalog import CODER_15B
-from agents.making.maker import Maker, MakerConfig
+from agents.making.maker import MakerConfig
+from agents.pipeline import bootstrap
 from agents.tasks.bbh import paper_split
 from bus.wire.messages import MakeTool
 
@@ -18,8 +19,9 @@ async def test_a_staged_attempt_plans_writes_compute_and_reports(tmp_path):
     embedded = EmbeddedModel(CODER_15B, EmbeddedSettings(state_dir=str(tmp_path / "embedded")))
     llm_config = configure_with_embedded(LLMConfig.load(env={}), {CODER_15B: embedded})
     split = paper_split("schedule_meeting")
-    maker = Maker(llm_config, MakerConfig(samples_per_round=1, rounds=1, max_tokens=400,
-                                          shapes=("staged",)))
+    maker = bootstrap.maker(llm_config, MakerConfig(samples_per_round=1, rounds=1, max_tokens=400,
+                                                    shapes=("staged",)), 2.0).build()
+    await maker.start()
     try:
         made = await maker.make(MakeTool(request_id="m1", trace_id="t1", task="schedule_meeting",
                                          train=split.train[:3], validation=split.validation[:3]))

@@ -16,7 +16,7 @@ from bus.wire.messages import (
 )
 from bus.wire.api_spec import ApiSpec
 from bus.wire.spend import RoleSpend, Spend
-from bus.wire.tool_spec import Demo, Example, Provenance, ToolSpec
+from bus.wire.tool_spec import Demo, Example, Provenance, ToolCode, ToolSpec
 
 GOLDEN = pathlib.Path(__file__).parent / "golden" / "bus_wire.json"
 IDS = {"request_id": "req-1", "trace_id": "trace-1"}
@@ -57,8 +57,7 @@ def samples() -> dict[str, Message]:
         StateChange(updates={"x": True}, error=err, **IDS),
         DispatchRequest(text="reverse abc", task="reverse", **IDS),
         Dispatched(tool_id="reverse", tool_version=TOOL.version, confidence=0.8, method="judge", spend=usage, **IDS),
-        UseTool(text="reverse abc", task="reverse", tool_id="reverse", tool_version=TOOL.version, confidence=0.8,
-                tool=TOOL, **IDS),
+        UseTool(text="reverse abc", task="reverse", tool=TOOL.tool_code, confidence=0.8, **IDS),
         ErrorReply(code="handler_error", message="boom", **IDS),
         ExploreTool(tool_id="reverse", api=ApiSpec(name="add_date", description="Add days to a date.",
                                                    parameters={"type": "object", "properties": {"days": {"type": "integer"}}},
@@ -216,3 +215,22 @@ def regenerate() -> None:
 
 if __name__ == "__main__" and "--regen" in sys.argv:
     regenerate()
+
+
+def test_a_tool_whose_code_does_not_hash_to_its_version_cannot_be_made_or_decoded():
+    with pytest.raises(ValueError, match="does not hash"):
+        ToolCode(**{**TOOL.tool_code.model_dump(), "code": CODE + "# edited\n"})
+    forged = wire("use_tool/2")
+    forged["tool"]["code"] = CODE + "# edited\n"
+    with pytest.raises(CodecError) as exc:
+        decode(pack(forged))
+    assert exc.value.field == "tool" and "does not hash" in exc.value.reason
+
+
+def test_a_tool_version_is_decoded_once_per_process():
+    data = encode(samples()["use_tool/2"])
+    first, again = decode(data), decode(data)
+    assert first.tool is again.tool and first.tool == TOOL.tool_code
+    other = wire("use_tool/2")
+    other["tool"]["signature"] = "solve(q)"  # same version, other fields: checked anew, never the kept copy
+    assert decode(pack(other)).tool.signature == "solve(q)"
