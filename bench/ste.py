@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from agents.exploring.api_catalog import load_ste_apis  # noqa: E402
 from agents.exploring.call_scoring import gold_arguments, score_call  # noqa: E402
-from agents.exploring.explorer import Explorer  # noqa: E402
+from agents.pipeline import bootstrap  # noqa: E402
 from agents.llm.client import LLMClient  # noqa: E402
 from agents.llm.config import LLMConfig  # noqa: E402
 from agents.llm.embedded import configure_with_embedded  # noqa: E402
@@ -62,7 +62,7 @@ async def explore_all(apis, store: str, llm_config: LLMConfig, episodes: int, tr
     """Explore every API not yet explored to this budget (stats kept beside the store across runs)."""
     stats_file = Path(store).with_suffix(".explore.json")
     stats = json.loads(stats_file.read_text()) if stats_file.exists() else {}
-    memory, explorer = ExplorerMemory(store), Explorer(store, llm_config, simulate_http=True)
+    memory, explorer = ExplorerMemory(store), bootstrap.explorer(store, llm_config, simulate_http=True).build()
     started = time.perf_counter()
     try:
         for i, api in enumerate(apis, 1):

@@ -53,19 +53,21 @@ async def explore(args: argparse.Namespace, apis: list) -> dict:
     """Run the Explorer in this process over every target, with a progress bar."""
     from tqdm import tqdm
 
-    from agents.exploring.explorer import Explorer
     from agents.llm.config import LLMConfig
     from agents.llm.embedded import configure_with_embedded
+    from agents.pipeline import bootstrap
     from bus.wire.messages import ExploreTool
     from bus.wire.spend import Spend
 
     llm_config = configure_with_embedded(LLMConfig.load(args.config))
-    explorer = Explorer(args.store or default_store_path(), llm_config, simulate_http=args.simulate)
+    explorer = bootstrap.explorer(args.store or default_store_path(), llm_config,
+                                  simulate_http=args.simulate).build()
     budget = dict(episodes=args.episodes, trials=args.trials, corrections=args.corrections)
     targets = [ExploreTool(api=api, **budget) for api in apis] or [ExploreTool(tool_id=args.tool, **budget)]
     bar = tqdm(total=len(targets), unit="tool", file=sys.stderr, disable=not sys.stderr.isatty())
     results = []
     try:
+        await explorer.start()
         for msg in targets:
             results.append(await explorer.explore(msg))
             bar.update(1)

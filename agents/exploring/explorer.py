@@ -1,16 +1,15 @@
 """The Explorer agent: budgeted episodes of simulated trial and error on one tool or API."""
 from __future__ import annotations
 
-import asyncio
-from typing import ClassVar
+from typing import ClassVar, NamedTuple
 
 from agents.exploring.backends import HttpApi, SandboxTool, ToolBackend
 from agents.exploring.episode import Episode, ExploreBudget
 from agents.exploring.simulator import SimulatedApi
 from agents.llm.accounting import spend_of
 from agents.llm.client import LLMClient
-from agents.llm.config import LLMConfig
-from agents.sandbox import Sandbox, SandboxConfig
+from agents.sandbox import Sandbox
+from agents.sandbox.sandboxed_agent import SandboxedAgent
 from agents.using.arguments import spec_api
 from bus.wire.api_spec import ApiSpec
 from bus.wire.messages import ErrorInfo, Explored, ExploreTool
@@ -20,24 +19,32 @@ from store.tool_demos import ToolDemos
 from store.tool_store import ToolStore
 
 
-class Explorer:
+class ExplorerStores(NamedTuple):
+    """What the explorer reads and writes: tools, long-term memory, demos, simulated API answers."""
+
+    tools: ToolStore
+    memory: ExplorerMemory
+    demos: ToolDemos
+    cache: ApiCache
+
+    @classmethod
+    def at(cls, path: str) -> ExplorerStores:
+        """All four in one SQLite file (the tool store's)."""
+        return cls(ToolStore(path), ExplorerMemory(path), ToolDemos(path), ApiCache(path))
+
+
+class Explorer(SandboxedAgent):
     """Practises on tools (role `explorer`); trials go to long-term memory, good ones become demos."""
 
     handlers: ClassVar[dict] = {ExploreTool: "explore"}
 
-    def __init__(self, store_path: str, llm_config: LLMConfig | None = None,
-                 sandbox_config: SandboxConfig | None = None, timeout_s: float = 2.0,
+    def __init__(self, stores: ExplorerStores, llm: LLMClient, sandbox: Sandbox, timeout_s: float = 2.0,
                  simulate_http: bool = False) -> None:
-        self.store = ToolStore(store_path)
-        self.memory = ExplorerMemory(store_path)
-        self.demos = ToolDemos(store_path)
-        self.cache = ApiCache(store_path)
-        self.llm = LLMClient(llm_config)
-        self.sandbox_config = sandbox_config
+        self.store, self.memory, self.demos, self.cache = stores
+        self.llm = llm
+        self.sandbox = sandbox  # runs stored structured tools; started by start()
         self.timeout_s = timeout_s
         self.simulate_http = simulate_http  # offline runs simulate even APIs that name an endpoint
-        self._sandbox: Sandbox | None = None
-        self._sandbox_lock = asyncio.Lock()
 
     async def explore(self, msg: ExploreTool) -> Explored:
         """Run the message's budget on its tool; a missing tool is a typed error, not an exception."""
@@ -71,7 +78,7 @@ class Explorer:
             if spec.shape != "structured":
                 raise ValueError(f"tool {msg.tool_id!r} is {spec.shape}: only structured tools take arguments "
                                  "worth exploring")
-            return spec_api(spec), SandboxTool(spec, spec_api(spec), await self._sandbox_started(), self.timeout_s), None
+            return spec_api(spec), SandboxTool(spec, spec_api(spec), self.sandbox, self.timeout_s), None
         if msg.api is None:
             raise ValueError("nothing to explore: give tool_id or api")
         if msg.api.endpoint and not self.simulate_http:
@@ -79,17 +86,3 @@ class Explorer:
         simulator = SimulatedApi(msg.api, self.llm, self.cache)
         return msg.api, simulator, simulator
 
-    async def _sandbox_started(self) -> Sandbox:
-        """One sandbox pool per explorer, started on first use inside the serving loop."""
-        async with self._sandbox_lock:
-            if self._sandbox is None:
-                sandbox = Sandbox(self.sandbox_config)
-                await sandbox.start()
-                self._sandbox = sandbox
-        return self._sandbox
-
-    async def close(self) -> None:
-        """Stop the sandbox workers and the HTTP clients."""
-        if self._sandbox is not None:
-            await self._sandbox.close()
-        await self.llm.aclose()

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 from agents.dispatching.dispatcher import Dispatcher
-from agents.exploring.explorer import Explorer
+from agents.exploring.explorer import Explorer, ExplorerStores
 from agents.llm.client import LLMClient
 from agents.llm.config import LLMConfig
 from agents.llm.embedded import configure_with_embedded
@@ -39,6 +39,13 @@ def maker(llm_config: LLMConfig, config: MakerConfig, timeout_s: float, verifier
     return Recipe(Maker, (LLMClient(llm_config), verify, config))
 
 
+def explorer(store_path: str, llm_config: LLMConfig, timeout_s: float = 2.0,
+             simulate_http: bool = False) -> Recipe:
+    """The explorer: its stores in the tool store's file, a client, and a sandbox for stored tools."""
+    return Recipe(Explorer, (ExplorerStores.at(store_path), LLMClient(llm_config), Sandbox(), timeout_s,
+                             simulate_http))
+
+
 def agent_recipes(llm_config: LLMConfig, config: PipelineConfig, in_actors: bool) -> AgentRecipes:
     """Every role of the main job; in actors the maker verifies on `config.verifiers` verifier actors."""
     placed = config.placement and in_actors
@@ -49,7 +56,7 @@ def agent_recipes(llm_config: LLMConfig, config: PipelineConfig, in_actors: bool
         maker=maker(llm_config, config.maker, config.tool_timeout_s, config.verifiers if in_actors else 0,
                     {"verifier": 1} if placed else None),
         solver=Recipe(SolverAgent, (LLMClient(llm_config), Sandbox())),
-        explorer=Recipe(Explorer, (config.store_path, llm_config, None, config.tool_timeout_s)))
+        explorer=explorer(config.store_path, llm_config, config.tool_timeout_s))
 
 
 def local_services(llm_config: LLMConfig, config: PipelineConfig) -> LocalServices:

@@ -4,9 +4,9 @@ from __future__ import annotations
 import json
 
 from agents.exploring.api_catalog import api_from_description
-from agents.exploring.explorer import Explorer
 from agents.exploring.simulator import SimulatedApi
 from agents.llm.client import LLMClient
+from agents.pipeline import bootstrap
 from bus.wire.api_spec import ToolCall
 from bus.wire.messages import ExploreTool
 from store.api_cache import ApiCache
@@ -39,7 +39,7 @@ def step_of(request) -> str:
 
 async def test_an_episode_imagines_calls_observes_and_reflects(llm_stub, tmp_path):
     script_good_trial(llm_stub, "What is the date 10 days after 2022-01-01?", 10)
-    explorer = Explorer(str(tmp_path / "s.sqlite"), llm_stub.config())
+    explorer = bootstrap.explorer(str(tmp_path / "s.sqlite"), llm_stub.config()).build()
     try:
         done = await explorer.explore(ExploreTool(api=ADD_DATE, episodes=1, trials=1))
     finally:
@@ -59,14 +59,14 @@ async def test_memory_is_shown_within_an_episode_and_after_a_restart(llm_stub, t
     store = str(tmp_path / "s.sqlite")
     script_good_trial(llm_stub, "First query about 3 days", 3, times=1)
     script_good_trial(llm_stub, "Second query about 4 days", 4, times=1)
-    explorer = Explorer(store, llm_stub.config())
+    explorer = bootstrap.explorer(store, llm_stub.config()).build()
     await explorer.explore(ExploreTool(api=ADD_DATE, episodes=1, trials=2))
     await explorer.close()
     imagines = [r for r in llm_stub.calls() if step_of(r) == "imagine"]
     assert "Earlier trials in this session" in imagines[1].messages[-1]["content"]
     assert "First query about 3 days" in imagines[1].messages[-1]["content"]  # short-term memory
     script_good_trial(llm_stub, "Third query about 5 days", 5, times=1)
-    restarted = Explorer(store, llm_stub.config())  # a new process would open the same file
+    restarted = bootstrap.explorer(store, llm_stub.config()).build()  # a new process would open the same file
     await restarted.explore(ExploreTool(api=ADD_DATE, episodes=1, trials=1))
     await restarted.close()
     third = [r for r in llm_stub.calls() if step_of(r) == "imagine"][2].messages[-1]["content"]
@@ -80,7 +80,7 @@ async def test_a_failed_call_is_never_stored_as_a_success_demo(llm_stub, tmp_pat
     llm_stub.script({"date": "2022-01-01", "days": 10}, role="explorer", match=TRY)
     llm_stub.script("", role="simulator")  # the API answers nothing: a typed error, not a result
     llm_stub.script({"fulfilled": True, "reason": "looks right"}, role="explorer", match=REFLECT)
-    explorer = Explorer(str(tmp_path / "s.sqlite"), llm_stub.config())
+    explorer = bootstrap.explorer(str(tmp_path / "s.sqlite"), llm_stub.config()).build()
     done = await explorer.explore(ExploreTool(api=ADD_DATE, episodes=1, trials=1, corrections=1))
     await explorer.close()
     assert (done.trials, done.successes, done.demos_kept) == (1, 0, 0)
@@ -98,7 +98,7 @@ async def test_a_call_the_schema_refuses_is_repaired_before_it_runs(llm_stub, tm
     llm_stub.script({"date": "2022-01-01", "days": 10}, role="explorer", match=TRY)
     llm_stub.script('{"date": "2022-01-11"}', role="simulator")
     llm_stub.script({"fulfilled": True, "reason": "ok"}, role="explorer", match=REFLECT)
-    explorer = Explorer(str(tmp_path / "s.sqlite"), llm_stub.config())
+    explorer = bootstrap.explorer(str(tmp_path / "s.sqlite"), llm_stub.config()).build()
     done = await explorer.explore(ExploreTool(api=ADD_DATE, trials=1))
     await explorer.close()
     assert done.successes == 1 and '"days": 10' in llm_stub.calls("simulator")[0].messages[-1]["content"]
@@ -113,7 +113,7 @@ async def test_malformed_output_in_any_step_is_a_typed_error_and_the_episode_goe
     llm_stub.script({"date": "2022-01-01", "days": 2}, role="explorer", match=TRY)
     llm_stub.script('{"date": "2022-01-03"}', role="simulator")
     llm_stub.script("what?", role="explorer", match=REFLECT)  # trial 3: reflect fails
-    explorer = Explorer(str(tmp_path / "s.sqlite"), llm_stub.config())
+    explorer = bootstrap.explorer(str(tmp_path / "s.sqlite"), llm_stub.config()).build()
     done = await explorer.explore(ExploreTool(api=ADD_DATE, episodes=1, trials=3))
     await explorer.close()
     assert done.error is None and done.step_errors == 3
@@ -145,7 +145,7 @@ async def test_the_simulator_caches_answers_and_refuses_bad_arguments(llm_stub, 
 
 
 async def test_a_missing_tool_is_a_typed_error(llm_stub, tmp_path):
-    explorer = Explorer(str(tmp_path / "s.sqlite"), llm_stub.config())
+    explorer = bootstrap.explorer(str(tmp_path / "s.sqlite"), llm_stub.config()).build()
     done = await explorer.explore(ExploreTool(tool_id="nope"))
     await explorer.close()
     assert done.error.code == "explore_target" and "latm tools list" in done.error.message

@@ -9,8 +9,8 @@ import pytest
 
 from agents.exploring.api_catalog import api_from_description
 from agents.exploring.backends import HttpApi
-from agents.exploring.explorer import Explorer
 from agents.llm.client import LLMClient
+from agents.pipeline import bootstrap
 from agents.sandbox import Sandbox
 from agents.using.tool_user import ToolUser
 from bus.wire.api_spec import ApiSpec, ToolCall
@@ -31,8 +31,9 @@ async def test_a_stored_structured_tool_runs_for_real_in_the_sandbox(llm_stub, t
     llm_stub.script({"query": "Sort pear apple fig"}, role="explorer", match=IMAGINE)
     llm_stub.script({"words": ["pear", "apple", "fig"]}, role="explorer", match=TRY)
     llm_stub.script({"fulfilled": True, "reason": "sorted"}, role="explorer", match=REFLECT)
-    explorer = Explorer(store, llm_stub.config())
+    explorer = bootstrap.explorer(store, llm_stub.config()).build()
     try:
+        await explorer.start()
         done = await explorer.explore(ExploreTool(tool_id="sorter", trials=1))
     finally:
         await explorer.close()
@@ -48,8 +49,9 @@ async def test_a_tool_that_raises_gives_an_error_observation_not_a_demo(llm_stub
     llm_stub.script({"query": "Sort b a"}, role="explorer", match=IMAGINE)
     llm_stub.script({"words": ["b", "a"]}, role="explorer", match=TRY)
     llm_stub.script({"fulfilled": True, "reason": "sure"}, role="explorer", match=REFLECT)
-    explorer = Explorer(store, llm_stub.config())
+    explorer = bootstrap.explorer(store, llm_stub.config()).build()
     try:
+        await explorer.start()
         done = await explorer.explore(ExploreTool(tool_id="boom", trials=1, corrections=0))
     finally:
         await explorer.close()
@@ -132,7 +134,8 @@ async def test_the_explorer_runs_as_a_ray_actor(llm_stub, tmp_path, ray_session)
     llm_stub.script({}, role="explorer", match=TRY)
     llm_stub.script('{"date": "2023-05-01"}', role="simulator")
     llm_stub.script({"fulfilled": True, "reason": "a date"}, role="explorer", match=REFLECT)
-    handle = spawn(Explorer, str(tmp_path / "s.sqlite"), llm_stub.config())
+    recipe = bootstrap.explorer(str(tmp_path / "s.sqlite"), llm_stub.config())
+    handle = spawn(recipe.agent, *recipe.args)
     try:
         done = await handle.call(ExploreTool(api=api, trials=1))
     finally:

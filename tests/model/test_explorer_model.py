@@ -4,10 +4,10 @@ from __future__ import annotations
 import pytest
 
 from agents.exploring.api_catalog import api_from_description
-from agents.exploring.explorer import Explorer
 from agents.llm.config import LLMConfig
 from agents.llm.embedded import EmbeddedModel, EmbeddedSettings, configure_with_embedded
 from agents.llm.model_catalog import SMOLLM2
+from agents.pipeline import bootstrap
 from bus.wire.messages import ExploreTool
 from store.explorer_memory import ExplorerMemory
 from store.tool_demos import ToolDemos
@@ -32,7 +32,7 @@ async def test_one_short_exploration_completes(embedded, tmp_path):
     config = configure_with_embedded(LLMConfig.load(env={"LATM_DEFAULT_EMBEDDED_MODEL": SMOLLM2}),
                                      {SMOLLM2: embedded})
     store = str(tmp_path / "s.sqlite")
-    explorer = Explorer(store, config)
+    explorer = bootstrap.explorer(store, config).build()
     try:
         done = await explorer.explore(ExploreTool(api=ADD_DATE, episodes=1, trials=2, corrections=1))
     finally:
