@@ -29,6 +29,7 @@ from agents.llm.client import LLMClient  # noqa: E402
 from agents.llm.config import LLMConfig  # noqa: E402
 from agents.llm.embedded import configure_with_embedded  # noqa: E402
 from agents.llm.errors import LLMError  # noqa: E402
+from agents.using.candidates import candidates_and_demos  # noqa: E402
 from agents.using.tool_calls import ArgumentError, extract_call  # noqa: E402
 from bus.wire.messages import ExploreTool  # noqa: E402
 from bus.wire.spend import Spend  # noqa: E402
@@ -103,7 +104,8 @@ async def answer(llm: LLMClient, role: str, query: dict, candidates, demos, args
     call, error, calls = None, None, 0
     try:
         call, record = await extract_call(llm, role, query["query"], candidates, demos,
-                                          demo_chars=args.demo_chars, max_repairs=args.repairs)
+                                          demo_chars=args.demo_chars, max_repairs=args.repairs,
+                                          description_chars=args.description_chars)
         calls = record.calls
     except (ArgumentError, LLMError) as exc:
         error = f"{type(exc).__name__}: {str(exc)[:200]}"
@@ -121,9 +123,9 @@ async def run_model(role: str, label: str, items: list[dict], apis, index, demos
         todo = [q for q in items if (label, method, q["id"]) not in done]
         started, correct = time.perf_counter(), 0
         for n, query in enumerate(todo, 1):
-            names = [key[0] for key, _ in index.query(query["query"], k=args.candidates)] or [apis[0].name]
-            candidates = [by_name[name] for name in names]
-            shown = demos.retrieve(names, query["query"], args.demos) if method == "ste" else []
+            names, shown = candidates_and_demos(index, demos if method == "ste" else None, query["query"],
+                                                args.candidates, args.demos)
+            candidates = [by_name[name] for name in names or [apis[0].name]]
             row = await answer(llm, role, query, candidates, shown, args)
             row.update(model=label, method=method, id=query["id"], retrieved=query["action"] in names)
             done[(label, method, query["id"])] = row
@@ -216,6 +218,8 @@ def main() -> None:
     parser.add_argument("--candidates", type=int, default=5, help="APIs retrieved and shown per query")
     parser.add_argument("--demos", type=int, default=4, help="STE: demos retrieved per query")
     parser.add_argument("--demo-chars", type=int, default=1500, help="STE: prompt budget of the demos")
+    parser.add_argument("--description-chars", type=int, default=400,
+                        help="each candidate's description is cut to this (the prompt of a 4k-context model)")
     parser.add_argument("--repairs", type=int, default=1, help="re-asks after an invalid reply")
     parser.add_argument("--max-tokens", type=int, default=160, help="completion limit of one call")
     parser.add_argument("--explore-episodes", type=int, default=1, help="exploration episodes per API")

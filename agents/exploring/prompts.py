@@ -10,6 +10,10 @@ from bus.wire.api_spec import ApiSpec
 from store.explorer_memory import Trial
 
 SYSTEM = "You are learning to use a tool by practising on it. Reply with a JSON object only."
+# Said instead of the raw JSON schemas, which a small model copies (its queries read "A new question
+# about the ImaginedQuery tool ..."); the server's grammar enforces the shape.
+IMAGINE_FORMAT = 'Answer with one JSON object whose only key is "query" and whose value is the request.'
+REFLECT_FORMAT = 'Answer with one JSON object: {"fulfilled": true or false, "reason": one short sentence}.'
 
 
 class ImaginedQuery(BaseModel):
@@ -39,14 +43,19 @@ def _episode_lines(trials: list[Trial]) -> str:
                    f" {t.note[:120]}\n" for t in trials)
 
 
+def _imagine_ask(api: ApiSpec, memory: str = "", episode: str = "") -> str:
+    # Short: a small model loses the instruction after a long description.
+    return (f"Tool {api.name}: {api.description[:300]}\n{render_arguments(api.parameters)}\n\n{memory}{episode}"
+            "Write one new, specific request a user could make that this tool can serve, as the user would "
+            "ask it, with concrete values. It must differ from the queries above.")
+
+
 def imagine_messages(api: ApiSpec, long_term: list[Trial], short_term: list[Trial]) -> list[dict]:
     """Ask for one plausible user query, unlike the earlier ones (long- and short-term memory)."""
     memory = f"Queries already tried on this tool:\n{_memory_lines(long_term)}\n" if long_term else ""
     episode = f"Earlier trials in this session:\n{_episode_lines(short_term)}\n" if short_term else ""
     return [{"role": "system", "content": SYSTEM},
-            {"role": "user", "content": f"{_tool_text(api)}\n\n{memory}{episode}Write one new, specific request "
-                                        "a user could make that this tool can serve, with concrete values. "
-                                        "It must differ from the queries above. Answer {\"query\": \"...\"}."}]
+            {"role": "user", "content": _imagine_ask(api, memory, episode)}]
 
 
 def reflect_messages(api: ApiSpec, query: str, call_json: str, observation: str) -> list[dict]:
