@@ -29,13 +29,12 @@ from agents.llm.client import LLMClient  # noqa: E402
 from agents.llm.config import LLMConfig  # noqa: E402
 from agents.llm.embedded import configure_with_embedded  # noqa: E402
 from agents.llm.errors import LLMError  # noqa: E402
-from agents.using.candidates import candidates_and_demos  # noqa: E402
+from agents.using.candidates import candidates_and_demos, tool_index  # noqa: E402
 from agents.using.tool_calls import ArgumentError, extract_call  # noqa: E402
 from bus.wire.messages import ExploreTool  # noqa: E402
 from bus.wire.spend import Spend  # noqa: E402
 from store.explorer_memory import ExplorerMemory  # noqa: E402
 from store.tool_demos import ToolDemos  # noqa: E402
-from store.tool_search import ToolIndex, text_weights  # noqa: E402
 
 DATA = Path("/work/shared/data/ste")
 
@@ -90,14 +89,6 @@ async def explore_all(apis, store: str, llm_config: LLMConfig, episodes: int, tr
             "calls": {u.role: u.calls for u in spend.roles}}
 
 
-def api_index(apis) -> ToolIndex:
-    """TF-IDF over API names and descriptions: the retrieval the dispatcher and the tool user use."""
-    index = ToolIndex()
-    index.index_documents(((api.name, ""), text_weights(f"{api.name.replace('%%', ' ')} {api.description}"))
-                          for api in apis)
-    return index
-
-
 async def answer(llm: LLMClient, role: str, query: dict, candidates, demos, args) -> dict:
     """One query: the call (or why none), its scores and cost."""
     t0 = time.perf_counter()
@@ -115,11 +106,14 @@ async def answer(llm: LLMClient, role: str, query: dict, candidates, demos, args
             "seconds": time.perf_counter() - t0, "demos": len(demos)}
 
 
-async def run_model(role: str, label: str, items: list[dict], apis, index, demos: ToolDemos,
+async def run_model(role: str, label: str, items: list[dict], apis, demos: ToolDemos,
                     llm: LLMClient, done: dict, out, args) -> None:
     """Base and STE answers of one model over its queries, appended to the results file."""
     by_name = {api.name: api for api in apis}
+    # Base retrieves over the descriptions; STE also over the queries its exploration served.
+    indexes = {"base": tool_index(apis), "ste": tool_index(apis, demos)}
     for method in args.methods:
+        index = indexes[method]
         todo = [q for q in items if (label, method, q["id"]) not in done]
         started, correct = time.perf_counter(), 0
         for n, query in enumerate(todo, 1):
@@ -193,12 +187,12 @@ async def main_async(args) -> None:
         for line in results.read_text().splitlines():
             row = json.loads(line)
             done[(row["model"], row["method"], row["id"])] = row
-    index, demos = api_index(apis), ToolDemos(args.store)
+    demos = ToolDemos(args.store)
     for role, label, items in specs:
         llm = LLMClient(llm_config.with_role(role, max_tokens=args.max_tokens, temperature=0.0))
         try:
             with results.open("a") as out:
-                await run_model(role, label, items, apis, index, demos, llm, done, out, args)
+                await run_model(role, label, items, apis, demos, llm, done, out, args)
         finally:
             await llm.aclose()
     pairs = report(specs, done, args.methods)

@@ -1,21 +1,30 @@
-"""Which tools a request may call and which demos to show it: retrieval over descriptions and explored demos."""
+"""Which tools a request may call and which demos to show it: retrieval over descriptions and explored queries."""
 from __future__ import annotations
 
-from store.tool_demos import ToolDemo, ToolDemos
-from store.tool_search import ToolIndex
+from collections.abc import Sequence
 
-# Demos scored per request before the candidates are chosen: enough that each candidate can show some.
+from bus.wire.api_spec import ApiSpec
+from store.tool_demos import ToolDemo, ToolDemos
+from store.tool_search import ToolIndex, text_weights
+
+# Demos scored per request before those of the candidates are kept: enough that each can show some.
 DEMO_POOL = 24
+
+
+def tool_index(apis: Sequence[ApiSpec], demos: ToolDemos | None = None) -> ToolIndex:
+    """TF-IDF over each tool's name and description and, given demos, the queries its explored calls served."""
+    # Explored queries say how users ask for a tool, in the words users use; one document per tool
+    # keeps a tool with many demos from crowding out the others.
+    asked = {api.name: " ".join(d.query for d in demos.list(api.name)) for api in apis} if demos else {}
+    index = ToolIndex()
+    index.index_documents(((api.name, ""), text_weights(f"{api.name.replace('%%', ' ')} {api.description} "
+                                                        f"{asked.get(api.name, '')}")) for api in apis)
+    return index
 
 
 def candidates_and_demos(index: ToolIndex, demos: ToolDemos | None, query: str, k: int,
                          demo_k: int) -> tuple[list[str], list[ToolDemo]]:
-    """The k tools that best match the request, by description or by an explored query like it, and
-    the demo_k demos of those tools most similar to it (no demos store: descriptions only)."""
-    scores = {key[0]: score for key, score in index.query(query, k=k)}
+    """The k tools that best match the request and the demo_k demos of those tools most like it."""
+    names = [key[0] for key, _ in index.query(query, k=k)]
     pool = demos.similar(query, max(DEMO_POOL, demo_k)) if demos is not None and demo_k else []
-    for score, demo in pool:
-        # An explored query close to the request is evidence for its tool as strong as the description.
-        scores[demo.tool] = max(scores.get(demo.tool, 0.0), score)
-    names = sorted(scores, key=lambda name: -scores[name])[:k]
     return names, [demo for _, demo in pool if demo.tool in names][:demo_k]

@@ -57,7 +57,7 @@ def render_call(call: ToolCall, single: bool) -> str:
 
 
 def demo_turns(demos: Sequence[ToolDemo], single: bool, budget_chars: int, ask: str) -> list[tuple[str, str]]:
-    """Demos as earlier (question, reply) turns in the reply format, cut to a character budget."""
+    """Demos as earlier (question, reply) turns in the reply format, cut to a character budget, closest last."""
     turns: list[tuple[str, str]] = []
     used = 0
     for demo in demos:
@@ -66,7 +66,8 @@ def demo_turns(demos: Sequence[ToolDemo], single: bool, budget_chars: int, ask: 
             break
         turns.append((question, reply))
         used += len(question) + len(reply)
-    return turns
+    # The most similar demo goes right before the question: a small model follows the nearest example most.
+    return turns[::-1]
 
 
 def render_arguments(parameters: dict) -> str:
