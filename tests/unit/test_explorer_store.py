@@ -50,7 +50,7 @@ def test_demo_turns_stay_within_their_budget_however_many_demos_are_given():
     assert sum(len(m["content"]) for m in prompt) < 3000
     # Each demo is an earlier question and the reply in exactly the answer's format.
     assert [m["role"] for m in prompt[:4]] == ["system", "user", "assistant", "user"]
-    assert json.loads(prompt[2]["content"]) == {"date": "2022-01-01", "days": 0}
+    assert json.loads(prompt[-2]["content"]) == {"date": "2022-01-01", "days": 0}  # the best demo, nearest
     assert prompt[-1]["content"].startswith("Question:\nq")
 
 
