@@ -1,9 +1,11 @@
 """STE one-step tool use on the 750 test queries: each model with no demos (base) and with explored demos (STE).
 
 Exploration sees only the 50 API descriptions (never a test query): the explorer imagines queries, calls the
-APIs through the simulator, reflects, and keeps the calls that worked as demos. Then, per query, the model is
-shown the top --candidates APIs retrieved from all 50 by TF-IDF (the store's ToolIndex) and must answer with
-one call in the tool user's call format; STE adds the top --demos demos of those candidates. Scores: well-formed
+APIs through the simulator, reflects, and keeps as demos the calls that worked and whose values come from their
+query. Then, per query, the model is shown the top --candidates APIs retrieved from all 50 by TF-IDF (the
+store's ToolIndex; base over names and descriptions, STE also over the queries exploration served) and must
+answer with one call in the tool user's call format (a grammar-enforced shape per candidate); STE adds the top
+--demos demos of those candidates as earlier turns. Scores: well-formed
 (a call parsed), API match, correct (right API and arguments equal after normalising: every scalar compared as
 trimmed lower-case text with single spaces, so 15 == "15" and 2.0 == 2; keys must match exactly).
 Results are appended to --results as they come, so an interrupted run resumes where it stopped.

@@ -15,6 +15,15 @@ SYSTEM = "You are learning to use a tool by practising on it. Reply with a JSON 
 IMAGINE_FORMAT = 'Answer with one JSON object whose only key is "query" and whose value is the request.'
 REFLECT_FORMAT = 'Answer with one JSON object: {"fulfilled": true or false, "reason": one short sentence}.'
 
+EXAMPLES = [
+    (ApiSpec(name="get_stock_price", description="Get the latest trading price of a stock by its ticker symbol.",
+             parameters={"type": "object", "properties": {"symbol": {"type": "string"}}, "required": ["symbol"]}),
+     "What is the Tesla stock (TSLA) trading at right now?"),
+    (ApiSpec(name="Holidays%%List", description="List the public holidays of the current year. (Part of: holiday "
+                                                "calendars for every country.)"),
+     "Hi! Could you list this year's public holidays for me?"),
+]
+
 
 class ImaginedQuery(BaseModel):
     """The imagine step's reply."""
@@ -54,7 +63,11 @@ def imagine_messages(api: ApiSpec, long_term: list[Trial], short_term: list[Tria
     """Ask for one plausible user query, unlike the earlier ones (long- and short-term memory)."""
     memory = f"Queries already tried on this tool:\n{_memory_lines(long_term)}\n" if long_term else ""
     episode = f"Earlier trials in this session:\n{_episode_lines(short_term)}\n" if short_term else ""
-    return [{"role": "system", "content": SYSTEM},
+    # Worked turns on made-up tools: a small model copies the form of a reply far better than it follows
+    # prose (without them SmolLM2-135M answered with the tool's name or a URL from its description).
+    examples = [turn for tool, query in EXAMPLES for turn in (
+        {"role": "user", "content": _imagine_ask(tool)}, {"role": "assistant", "content": json.dumps({"query": query})})]
+    return [{"role": "system", "content": SYSTEM}, *examples,
             {"role": "user", "content": _imagine_ask(api, memory, episode)}]
 
 
