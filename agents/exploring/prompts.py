@@ -28,14 +28,16 @@ EXAMPLES = [
 class ImaginedQuery(BaseModel):
     """The imagine step's reply."""
 
-    query: str = Field(min_length=3, description="one request a real user could send that this tool serves")
+    # Bounds reach the server's grammar: a small model otherwise rambles to its token limit and the cut JSON fails.
+    query: str = Field(min_length=3, max_length=240,
+                       description="one request a real user could send that this tool serves")
 
 
 class Reflection(BaseModel):
     """The reflect step's reply."""
 
     fulfilled: bool = Field(description="whether the result answers the query")
-    reason: str = Field(default="", description="why, in one sentence")
+    reason: str = Field(default="", max_length=120, description="why, in one sentence")
 
 
 def _tool_text(api: ApiSpec) -> str:

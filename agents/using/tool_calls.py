@@ -19,6 +19,9 @@ MULTI_FORMAT = ('Answer with one JSON object {"tool": "<tool name>", "arguments"
                 "the question, and its argument names listed above with values from the question. A tool "
                 "without arguments gets {}.")
 _GRAMMAR_TYPES = {"string", "integer", "number", "boolean", "array", "object"}
+# Longest text value the grammar lets a model write: a small model can otherwise fill a string
+# until its token limit, and the cut reply is not JSON.
+MAX_TEXT = 160
 
 
 class ArgumentError(ValueError):
@@ -32,6 +35,8 @@ def argument_schema(parameters: dict) -> dict:
         kind = prop.get("type")
         # An untyped argument (the data sets' DATE, ENUM, ...) is written as text.
         shaped: dict[str, Any] = {"type": kind if kind in _GRAMMAR_TYPES else "string"}
+        if shaped["type"] == "string":
+            shaped["maxLength"] = MAX_TEXT
         if kind == "array" and isinstance(prop.get("items"), dict):
             shaped["items"] = argument_schema({"properties": {"x": prop["items"]}})["properties"]["x"]
         if isinstance(prop.get("enum"), list):

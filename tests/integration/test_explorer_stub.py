@@ -172,7 +172,7 @@ async def test_a_call_whose_values_the_query_does_not_hold_is_not_kept_as_a_demo
 
 async def test_no_step_shows_the_model_a_raw_json_schema(llm_stub, tmp_path):
     from agents.exploring.prompts import IMAGINE_FORMAT
-    from agents.using.tool_calls import SINGLE_FORMAT
+    from agents.using.tool_calls import MAX_TEXT, SINGLE_FORMAT
     script_good_trial(llm_stub, "What is the date 10 days after 2022-01-01?", 10)
     explorer = Explorer(str(tmp_path / "s.sqlite"), llm_stub.config())
     await explorer.explore(ExploreTool(api=ADD_DATE, trials=1))
@@ -183,7 +183,7 @@ async def test_no_step_shows_the_model_a_raw_json_schema(llm_stub, tmp_path):
     assert IMAGINE_FORMAT in imagine.messages[0]["content"] and SINGLE_FORMAT in call.messages[0]["content"]
     # The schema goes to the server as the response format, whose grammar enforces it.
     sent = sent_schema(call)
-    assert sent["properties"] == {"date": {"type": "string"}, "days": {"type": "integer"}}
+    assert sent["properties"] == {"date": {"type": "string", "maxLength": MAX_TEXT}, "days": {"type": "integer"}}
     assert sent["additionalProperties"] is False
 
 

@@ -119,7 +119,7 @@ def test_call_scoring_normalises_types_and_whitespace():
 
 def test_the_call_schema_allows_each_candidate_only_its_own_arguments():
     import jsonschema
-    from agents.using.tool_calls import call_schema
+    from agents.using.tool_calls import MAX_TEXT, call_schema
     today = api_from_description("get_today_date", "Get today's date.")
     places = ApiSpec(name="places", parameters={"type": "object", "required": ["name"], "properties": {
         "name": {"type": "string", "default": "London", "description": "a city"}, "lang": {"description": "code"}}})
@@ -131,7 +131,8 @@ def test_the_call_schema_allows_each_candidate_only_its_own_arguments():
     assert not valid({"tool": "add_date", "arguments": {"name": "Paris"}})  # another candidate's argument
     assert not valid({"tool": "nope", "arguments": {}})
     # Only names and types reach the grammar: no prose or defaults to copy; untyped arguments are text.
-    assert call_schema([places])["properties"] == {"name": {"type": "string"}, "lang": {"type": "string"}}
+    text = {"type": "string", "maxLength": MAX_TEXT}  # bounded, so a rambling model cannot cut its own JSON
+    assert call_schema([places])["properties"] == {"name": text, "lang": text}
 
 
 def test_a_call_is_grounded_when_its_values_come_from_the_query_or_are_defaults():
