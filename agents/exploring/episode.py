@@ -72,7 +72,7 @@ class Episode:
             trial = await self._trial(query, result)
             self.memory.record(trial)
             result.trials.append(trial)
-            if trial.success and trial.call is not None and not ungrounded(self.api, trial.call, query):
+            if trial.success and trial.call is not None and not ungrounded(trial.call, query):
                 result.demos_kept += self.demos.add(ToolDemo(
                     tool=self.api.name, query=query, call=trial.call, observation=trial.observation[:400]))
         return result
