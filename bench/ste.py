@@ -60,8 +60,12 @@ def subset_name(items: list[dict]) -> str:
     return hashlib.sha256("\n".join(q["id"] for q in items).encode()).hexdigest()[:12]
 
 
-async def explore_all(apis, store: str, llm_config: LLMConfig, episodes: int, trials: int) -> dict:
-    """Explore every API not yet explored to this budget (stats kept beside the store across runs)."""
+async def explore_all(apis, store: str, llm_config: LLMConfig, episodes: int, trials: int,
+                      seconds: float = 0.0) -> dict:
+    """Explore every API not yet explored to this budget (stats kept beside the store across runs).
+
+    With `seconds`, no new API is started after that long, so a time-boxed run stops between APIs
+    and every call it made is counted; the next run goes on from there."""
     stats_file = Path(store).with_suffix(".explore.json")
     stats = json.loads(stats_file.read_text()) if stats_file.exists() else {}
     memory, explorer = ExplorerMemory(store), Explorer(store, llm_config, simulate_http=True)
@@ -71,6 +75,9 @@ async def explore_all(apis, store: str, llm_config: LLMConfig, episodes: int, tr
             have = memory.count(api.name)[0]
             if have >= episodes * trials:
                 continue
+            if seconds and time.perf_counter() - started > seconds:
+                print(f"  stopping after {seconds:.0f} s; run again to explore the rest", flush=True)
+                break
             t0 = time.perf_counter()
             done = await explorer.explore(ExploreTool(api=api, episodes=episodes, trials=trials))
             row = stats.setdefault(api.name, {"trials": 0, "successes": 0, "demos": 0, "usage": [], "seconds": 0.0})
@@ -174,7 +181,7 @@ async def main_async(args) -> None:
           f"simulator={llm_config.role('simulator').model}", flush=True)
     # Short replies keep a small model from rambling to the role's default token limit.
     explored = await explore_all(apis, args.store, llm_config.with_role("explorer", max_tokens=args.max_tokens),
-                                 args.explore_episodes, args.explore_trials)
+                                 args.explore_episodes, args.explore_trials, args.explore_seconds)
     print(f"exploration: {explored['apis']} APIs, {explored['trials']} trials, {explored['successes']} successes, "
           f"{explored['demos']} demos kept, LLM calls {explored['calls']}, {explored['seconds']:.0f} s", flush=True)
     specs = []
@@ -220,6 +227,8 @@ def main() -> None:
     parser.add_argument("--max-tokens", type=int, default=160, help="completion limit of one call")
     parser.add_argument("--explore-episodes", type=int, default=1, help="exploration episodes per API")
     parser.add_argument("--explore-trials", type=int, default=3, help="trials per episode")
+    parser.add_argument("--explore-seconds", type=float, default=0.0,
+                        help="start no new API after this long (a time-boxed run; the next one resumes)")
     parser.add_argument("--store", default=".latm/bench/ste.sqlite", help="explorer memory, demos, simulator cache")
     parser.add_argument("--results", default=".latm/bench/ste_results.jsonl", help="per-query results (resumable)")
     parser.add_argument("--config", help="LLM endpoint config file (default: env, else the embedded models)")
