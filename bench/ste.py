@@ -119,8 +119,10 @@ async def run_model(role: str, label: str, items: list[dict], apis, demos: ToolD
                     llm: LLMClient, done: dict, out, args) -> None:
     """Base and STE answers of one model over its queries, appended to the results file."""
     by_name = {api.name: api for api in apis}
-    # Base retrieves over the descriptions; STE also over the queries its exploration served.
-    indexes = {"base": tool_index(apis), "ste": tool_index(apis, demos)}
+    # Base retrieves over the descriptions; STE also over the queries exploration served (successful trials).
+    memory = ExplorerMemory(args.store)
+    served = {api.name: [t.query for t in memory.recent(api.name, 100) if t.success] for api in apis}
+    indexes = {"base": tool_index(apis), "ste": tool_index(apis, served)}
     for method in args.methods:
         index = indexes[method]
         todo = [q for q in items if (label, method, q["id"]) not in done]

@@ -1,7 +1,7 @@
 """Which tools a request may call and which demos to show it: retrieval over descriptions and explored queries."""
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from bus.wire.api_spec import ApiSpec
 from store.tool_demos import ToolDemo, ToolDemos
@@ -11,14 +11,16 @@ from store.tool_search import ToolIndex, text_weights
 DEMO_POOL = 24
 
 
-def tool_index(apis: Sequence[ApiSpec], demos: ToolDemos | None = None) -> ToolIndex:
-    """TF-IDF over each tool's name and description and, given demos, the queries its explored calls served."""
+def tool_index(apis: Sequence[ApiSpec], served: Mapping[str, Sequence[str]] | None = None) -> ToolIndex:
+    """TF-IDF over each tool's name and description and, when given, the explored queries it served."""
     # Explored queries say how users ask for a tool, in the words users use; one document per tool
-    # keeps a tool with many demos from crowding out the others.
-    asked = {api.name: " ".join(d.query for d in demos.list(api.name)) for api in apis} if demos else {}
+    # keeps a tool with many trials from crowding out the others. Successful trials count, not only
+    # demos: a tool without arguments keeps one demo (every call is {}) however many queries it served.
+    served = served or {}
     index = ToolIndex()
-    index.index_documents(((api.name, ""), text_weights(f"{api.name.replace('%%', ' ')} {api.description} "
-                                                        f"{asked.get(api.name, '')}")) for api in apis)
+    index.index_documents(((api.name, ""), text_weights(" ".join([api.name.replace("%%", " "), api.description,
+                                                                  *served.get(api.name, ())])))
+                          for api in apis)
     return index
 
 

@@ -155,7 +155,8 @@ def test_explored_queries_bring_their_tool_among_the_candidates(tmp_path):
                        call=ToolCall(name="messages", arguments={})))
     query = "What did the teacher write to student 5 at the Santa Ana school?"
     assert candidates_and_demos(tool_index(apis), None, query, k=1, demo_k=2) == (["grades"], [])
-    names, shown = candidates_and_demos(tool_index(apis, demos), demos, query, k=1, demo_k=2)
+    served = {"messages": ["What did the teacher write to student 3 at Santa Ana?"]}
+    names, shown = candidates_and_demos(tool_index(apis, served), demos, query, k=1, demo_k=2)
     assert names == ["messages"] and [d.tool for d in shown] == ["messages"]
-    assert candidates_and_demos(tool_index(apis, demos), demos, "student grades", k=1, demo_k=2) == (["grades"], [])
+    assert candidates_and_demos(tool_index(apis, served), demos, "student grades", k=1, demo_k=2) == (["grades"], [])
     assert [d.tool for _, d in demos.similar(query, 5)] == ["messages"]
