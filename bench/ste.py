@@ -31,7 +31,7 @@ from agents.llm.client import LLMClient  # noqa: E402
 from agents.llm.config import LLMConfig  # noqa: E402
 from agents.llm.embedded import configure_with_embedded  # noqa: E402
 from agents.llm.errors import LLMError  # noqa: E402
-from agents.using.candidates import candidates_and_demos, tool_index  # noqa: E402
+from agents.using.candidates import ToolRetrieval, candidates_and_demos  # noqa: E402
 from agents.using.tool_calls import ArgumentError, extract_call  # noqa: E402
 from bus.wire.messages import ExploreTool  # noqa: E402
 from bus.wire.spend import Spend  # noqa: E402
@@ -122,7 +122,7 @@ async def run_model(role: str, label: str, items: list[dict], apis, demos: ToolD
     # Base retrieves over the descriptions; STE also over the queries exploration served (successful trials).
     memory = ExplorerMemory(args.store)
     served = {api.name: [t.query for t in memory.recent(api.name, 100) if t.success] for api in apis}
-    indexes = {"base": tool_index(apis), "ste": tool_index(apis, served)}
+    indexes = {"base": ToolRetrieval(apis), "ste": ToolRetrieval(apis, served)}
     for method in args.methods:
         index = indexes[method]
         todo = [q for q in items if (label, method, q["id"]) not in done]

@@ -11,22 +11,37 @@ from store.tool_search import ToolIndex, text_weights
 DEMO_POOL = 24
 
 
-def tool_index(apis: Sequence[ApiSpec], served: Mapping[str, Sequence[str]] | None = None) -> ToolIndex:
-    """TF-IDF over each tool's name and description and, when given, the explored queries it served."""
-    # Explored queries say how users ask for a tool, in the words users use; one document per tool
-    # keeps a tool with many trials from crowding out the others. Successful trials count, not only
-    # demos: a tool without arguments keeps one demo (every call is {}) however many queries it served.
-    served = served or {}
+def _index(documents: Mapping[str, str]) -> ToolIndex:
     index = ToolIndex()
-    index.index_documents(((api.name, ""), text_weights(" ".join([api.name.replace("%%", " "), api.description,
-                                                                  *served.get(api.name, ())])))
-                          for api in apis)
+    index.index_documents(((name, ""), text_weights(text)) for name, text in documents.items())
     return index
 
 
-def candidates_and_demos(index: ToolIndex, demos: ToolDemos | None, query: str, k: int,
+class ToolRetrieval:
+    """Tools ranked by how like a request their description is, plus how like it the queries they served are."""
+
+    def __init__(self, apis: Sequence[ApiSpec], served: Mapping[str, Sequence[str]] | None = None) -> None:
+        """Index the descriptions and, when given, each tool's explored queries (successful trials)."""
+        self.size = len(apis)
+        self.described = _index({api.name: f"{api.name.replace('%%', ' ')} {api.description}" for api in apis})
+        # A separate index: words every user query has ("can you", "what is") are common among
+        # explored queries and weigh little there, while in descriptions they are rare and would
+        # pull every request towards the tools that happen to have been explored.
+        asked = {name: " ".join(queries) for name, queries in (served or {}).items() if queries}
+        self.asked = _index(asked) if asked else None
+
+    def top(self, query: str, k: int) -> list[str]:
+        """The k best tools, best first."""
+        scores = {key[0]: score for key, score in self.described.query(query, k=self.size)}
+        if self.asked is not None:
+            for key, score in self.asked.query(query, k=self.size):
+                scores[key[0]] = scores.get(key[0], 0.0) + score
+        return sorted(scores, key=lambda name: -scores[name])[:k]
+
+
+def candidates_and_demos(tools: ToolRetrieval, demos: ToolDemos | None, query: str, k: int,
                          demo_k: int) -> tuple[list[str], list[ToolDemo]]:
     """The k tools that best match the request and the demo_k demos of those tools most like it."""
-    names = [key[0] for key, _ in index.query(query, k=k)]
+    names = tools.top(query, k)
     pool = demos.similar(query, max(DEMO_POOL, demo_k)) if demos is not None and demo_k else []
     return names, [demo for _, demo in pool if demo.tool in names][:demo_k]

@@ -147,16 +147,16 @@ def test_a_call_is_grounded_when_its_values_come_from_the_query():
 
 
 def test_explored_queries_bring_their_tool_among_the_candidates(tmp_path):
-    from agents.using.candidates import candidates_and_demos, tool_index
+    from agents.using.candidates import ToolRetrieval, candidates_and_demos
     apis = [ApiSpec(name="grades", description="Student grades of the school"),
             ApiSpec(name="messages", description="Messages of the school")]
     demos = ToolDemos(tmp_path / "s.sqlite")
     demos.add(ToolDemo(tool="messages", query="What did the teacher write to student 3 at Santa Ana?",
                        call=ToolCall(name="messages", arguments={})))
     query = "What did the teacher write to student 5 at the Santa Ana school?"
-    assert candidates_and_demos(tool_index(apis), None, query, k=1, demo_k=2) == (["grades"], [])
+    assert candidates_and_demos(ToolRetrieval(apis), None, query, k=1, demo_k=2) == (["grades"], [])
     served = {"messages": ["What did the teacher write to student 3 at Santa Ana?"]}
-    names, shown = candidates_and_demos(tool_index(apis, served), demos, query, k=1, demo_k=2)
+    names, shown = candidates_and_demos(ToolRetrieval(apis, served), demos, query, k=1, demo_k=2)
     assert names == ["messages"] and [d.tool for d in shown] == ["messages"]
-    assert candidates_and_demos(tool_index(apis, served), demos, "student grades", k=1, demo_k=2) == (["grades"], [])
+    assert candidates_and_demos(ToolRetrieval(apis, served), demos, "student grades", k=1, demo_k=2) == (["grades"], [])
     assert [d.tool for _, d in demos.similar(query, 5)] == ["messages"]
