@@ -1,9 +1,11 @@
 """STE one-step tool use on the 750 test queries: each model with no demos (base) and with explored demos (STE).
 
 Exploration sees only the 50 API descriptions (never a test query): the explorer imagines queries, calls the
-APIs through the simulator, reflects, and keeps the calls that worked as demos. Then, per query, the model is
-shown the top --candidates APIs retrieved from all 50 by TF-IDF (the store's ToolIndex) and must answer with
-one call in the tool user's call format; STE adds the top --demos demos of those candidates. Scores: well-formed
+APIs through the simulator, reflects, and keeps as demos the calls that worked and whose values come from their
+query. Then, per query, the model is shown the top --candidates APIs retrieved from all 50 by TF-IDF (the
+store's ToolIndex; base over names and descriptions, STE also over the queries exploration served) and must
+answer with one call in the tool user's call format (a grammar-enforced shape per candidate); STE adds the top
+--demos demos of those candidates as earlier turns. Scores: well-formed
 (a call parsed), API match, correct (right API and arguments equal after normalising: every scalar compared as
 trimmed lower-case text with single spaces, so 15 == "15" and 2.0 == 2; keys must match exactly).
 Results are appended to --results as they come, so an interrupted run resumes where it stopped.
@@ -29,12 +31,12 @@ from agents.llm.client import LLMClient  # noqa: E402
 from agents.llm.config import LLMConfig  # noqa: E402
 from agents.llm.embedded import configure_with_embedded  # noqa: E402
 from agents.llm.errors import LLMError  # noqa: E402
+from agents.using.candidates import ToolRetrieval, candidates_and_demos  # noqa: E402
 from agents.using.tool_calls import ArgumentError, extract_call  # noqa: E402
 from bus.wire.messages import ExploreTool  # noqa: E402
 from bus.wire.spend import Spend  # noqa: E402
 from store.explorer_memory import ExplorerMemory  # noqa: E402
 from store.tool_demos import ToolDemos  # noqa: E402
-from store.tool_search import ToolIndex, text_weights  # noqa: E402
 
 DATA = Path("/work/shared/data/ste")
 
@@ -58,8 +60,12 @@ def subset_name(items: list[dict]) -> str:
     return hashlib.sha256("\n".join(q["id"] for q in items).encode()).hexdigest()[:12]
 
 
-async def explore_all(apis, store: str, llm_config: LLMConfig, episodes: int, trials: int) -> dict:
-    """Explore every API not yet explored to this budget (stats kept beside the store across runs)."""
+async def explore_all(apis, store: str, llm_config: LLMConfig, episodes: int, trials: int,
+                      seconds: float = 0.0) -> dict:
+    """Explore every API not yet explored to this budget (stats kept beside the store across runs).
+
+    With `seconds`, no new API is started after that long, so a time-boxed run stops between APIs
+    and every call it made is counted; the next run goes on from there."""
     stats_file = Path(store).with_suffix(".explore.json")
     stats = json.loads(stats_file.read_text()) if stats_file.exists() else {}
     memory, explorer = ExplorerMemory(store), bootstrap.explorer(store, llm_config, simulate_http=True).build()
@@ -69,6 +75,9 @@ async def explore_all(apis, store: str, llm_config: LLMConfig, episodes: int, tr
             have = memory.count(api.name)[0]
             if have >= episodes * trials:
                 continue
+            if seconds and time.perf_counter() - started > seconds:
+                print(f"  stopping after {seconds:.0f} s; run again to explore the rest", flush=True)
+                break
             t0 = time.perf_counter()
             done = await explorer.explore(ExploreTool(api=api, episodes=episodes, trials=trials))
             row = stats.setdefault(api.name, {"trials": 0, "successes": 0, "demos": 0, "usage": [], "seconds": 0.0})
@@ -89,21 +98,14 @@ async def explore_all(apis, store: str, llm_config: LLMConfig, episodes: int, tr
             "calls": {u.role: u.calls for u in spend.roles}}
 
 
-def api_index(apis) -> ToolIndex:
-    """TF-IDF over API names and descriptions: the retrieval the dispatcher and the tool user use."""
-    index = ToolIndex()
-    index.index_documents(((api.name, ""), text_weights(f"{api.name.replace('%%', ' ')} {api.description}"))
-                          for api in apis)
-    return index
-
-
 async def answer(llm: LLMClient, role: str, query: dict, candidates, demos, args) -> dict:
     """One query: the call (or why none), its scores and cost."""
     t0 = time.perf_counter()
     call, error, calls = None, None, 0
     try:
         call, record = await extract_call(llm, role, query["query"], candidates, demos,
-                                          demo_chars=args.demo_chars, max_repairs=args.repairs)
+                                          demo_chars=args.demo_chars, max_repairs=args.repairs,
+                                          description_chars=args.description_chars)
         calls = record.calls
     except (ArgumentError, LLMError) as exc:
         error = f"{type(exc).__name__}: {str(exc)[:200]}"
@@ -113,17 +115,22 @@ async def answer(llm: LLMClient, role: str, query: dict, candidates, demos, args
             "seconds": time.perf_counter() - t0, "demos": len(demos)}
 
 
-async def run_model(role: str, label: str, items: list[dict], apis, index, demos: ToolDemos,
+async def run_model(role: str, label: str, items: list[dict], apis, demos: ToolDemos,
                     llm: LLMClient, done: dict, out, args) -> None:
     """Base and STE answers of one model over its queries, appended to the results file."""
     by_name = {api.name: api for api in apis}
+    # Base retrieves over the descriptions; STE also over the queries exploration served (successful trials).
+    memory = ExplorerMemory(args.store)
+    served = {api.name: [t.query for t in memory.recent(api.name, 100) if t.success] for api in apis}
+    indexes = {"base": ToolRetrieval(apis), "ste": ToolRetrieval(apis, served)}
     for method in args.methods:
+        index = indexes[method]
         todo = [q for q in items if (label, method, q["id"]) not in done]
         started, correct = time.perf_counter(), 0
         for n, query in enumerate(todo, 1):
-            names = [key[0] for key, _ in index.query(query["query"], k=args.candidates)] or [apis[0].name]
-            candidates = [by_name[name] for name in names]
-            shown = demos.retrieve(names, query["query"], args.demos) if method == "ste" else []
+            names, shown = candidates_and_demos(index, demos if method == "ste" else None, query["query"],
+                                                args.candidates, args.demos)
+            candidates = [by_name[name] for name in names or [apis[0].name]]
             row = await answer(llm, role, query, candidates, shown, args)
             row.update(model=label, method=method, id=query["id"], retrieved=query["action"] in names)
             done[(label, method, query["id"])] = row
@@ -176,7 +183,7 @@ async def main_async(args) -> None:
           f"simulator={llm_config.role('simulator').model}", flush=True)
     # Short replies keep a small model from rambling to the role's default token limit.
     explored = await explore_all(apis, args.store, llm_config.with_role("explorer", max_tokens=args.max_tokens),
-                                 args.explore_episodes, args.explore_trials)
+                                 args.explore_episodes, args.explore_trials, args.explore_seconds)
     print(f"exploration: {explored['apis']} APIs, {explored['trials']} trials, {explored['successes']} successes, "
           f"{explored['demos']} demos kept, LLM calls {explored['calls']}, {explored['seconds']:.0f} s", flush=True)
     specs = []
@@ -191,12 +198,12 @@ async def main_async(args) -> None:
         for line in results.read_text().splitlines():
             row = json.loads(line)
             done[(row["model"], row["method"], row["id"])] = row
-    index, demos = api_index(apis), ToolDemos(args.store)
+    demos = ToolDemos(args.store)
     for role, label, items in specs:
         llm = LLMClient(llm_config.with_role(role, max_tokens=args.max_tokens, temperature=0.0))
         try:
             with results.open("a") as out:
-                await run_model(role, label, items, apis, index, demos, llm, done, out, args)
+                await run_model(role, label, items, apis, demos, llm, done, out, args)
         finally:
             await llm.aclose()
     pairs = report(specs, done, args.methods)
@@ -216,10 +223,14 @@ def main() -> None:
     parser.add_argument("--candidates", type=int, default=5, help="APIs retrieved and shown per query")
     parser.add_argument("--demos", type=int, default=4, help="STE: demos retrieved per query")
     parser.add_argument("--demo-chars", type=int, default=1500, help="STE: prompt budget of the demos")
+    parser.add_argument("--description-chars", type=int, default=400,
+                        help="each candidate's description is cut to this (the prompt of a 4k-context model)")
     parser.add_argument("--repairs", type=int, default=1, help="re-asks after an invalid reply")
     parser.add_argument("--max-tokens", type=int, default=160, help="completion limit of one call")
     parser.add_argument("--explore-episodes", type=int, default=1, help="exploration episodes per API")
     parser.add_argument("--explore-trials", type=int, default=3, help="trials per episode")
+    parser.add_argument("--explore-seconds", type=float, default=0.0,
+                        help="start no new API after this long (a time-boxed run; the next one resumes)")
     parser.add_argument("--store", default=".latm/bench/ste.sqlite", help="explorer memory, demos, simulator cache")
     parser.add_argument("--results", default=".latm/bench/ste_results.jsonl", help="per-query results (resumable)")
     parser.add_argument("--config", help="LLM endpoint config file (default: env, else the embedded models)")

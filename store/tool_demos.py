@@ -66,10 +66,11 @@ class ToolDemos:
                  f"{demo.call.name}\0{demo.call.canonical()}", demo.observation, time.time()))
         return cursor.rowcount == 1
 
-    def list(self, tool: str) -> list[ToolDemo]:
-        """Every demo of a tool, oldest first."""
-        rows = self.db.conn().execute(
-            "SELECT tool, query, call_json, observation FROM tool_demos WHERE tool = ? ORDER BY seq", (tool,))
+    def list(self, tool: str | None = None) -> list[ToolDemo]:
+        """Every demo of a tool (or of every tool), oldest first."""
+        sql, args = ("SELECT tool, query, call_json, observation FROM tool_demos ORDER BY seq", ()) if tool is None \
+            else ("SELECT tool, query, call_json, observation FROM tool_demos WHERE tool = ? ORDER BY seq", (tool,))
+        rows = self.db.conn().execute(sql, args)
         return [ToolDemo(tool=t, query=q, call=ToolCall.model_validate_json(c), observation=o)
                 for t, q, c, o in rows]
 
@@ -94,8 +95,15 @@ class ToolDemos:
         scored.sort(key=lambda item: (-item[0], item[1]))
         return [demo for _, _, demo in scored[:k]]
 
-    def _index(self, tool: str) -> tuple[ToolIndex, dict[str, ToolDemo]]:
-        """The tool's demo index, rebuilt only when its demo count changed."""
+    def similar(self, query: str, k: int) -> list[tuple[float, ToolDemo]]:
+        """The k demos of any tool most similar to the query, with their scores, best first."""
+        # One index over every tool's demos, so scores compare across tools (a per-tool index
+        # weighs words by that tool's own demos only).
+        index, demos = self._index(None)
+        return [(score, demos[key]) for (_, key), score in index.query(query, k=k)]
+
+    def _index(self, tool: str | None) -> tuple[ToolIndex, dict[str, ToolDemo]]:
+        """The demo index of a tool (None: of every tool), rebuilt only when its demo count changed."""
         count = self.count(tool)
         with self._lock:
             cached = self._indexes.get(tool)
@@ -103,7 +111,7 @@ class ToolDemos:
                 return cached[1], cached[2]
         demos = {str(i): demo for i, demo in enumerate(self.list(tool))}
         index = ToolIndex()
-        index.index_documents(((tool, key), text_weights(demo.query)) for key, demo in demos.items())
+        index.index_documents(((demo.tool, key), text_weights(demo.query)) for key, demo in demos.items())
         with self._lock:
             self._indexes[tool] = (count, index, demos)
         return index, demos

@@ -7,7 +7,9 @@ from dataclasses import dataclass, field
 from pydantic import BaseModel, ConfigDict, Field
 
 from agents.exploring.backends import Observation, ToolBackend
-from agents.exploring.prompts import ImaginedQuery, Reflection, imagine_messages, reflect_messages
+from agents.exploring.grounding import ungrounded
+from agents.exploring.prompts import (IMAGINE_FORMAT, REFLECT_FORMAT, ImaginedQuery, Reflection, imagine_messages,
+                                      reflect_messages)
 from agents.llm.accounting import CallRecord
 from agents.llm.client import LLMClient
 from agents.llm.errors import LLMError
@@ -70,7 +72,7 @@ class Episode:
             trial = await self._trial(query, result)
             self.memory.record(trial)
             result.trials.append(trial)
-            if trial.success and trial.call is not None:
+            if trial.success and trial.call is not None and not ungrounded(trial.call, query):
                 result.demos_kept += self.demos.add(ToolDemo(
                     tool=self.api.name, query=query, call=trial.call, observation=trial.observation[:400]))
         return result
@@ -79,8 +81,10 @@ class Episode:
         long_term = self.memory.recent(self.api.name, self.budget.memory) if self.budget.memory else []
         messages = imagine_messages(self.api, long_term, result.trials)
         try:
-            reply = await self.llm.structured("explorer", messages, ImaginedQuery,
-                                              temperature=self.budget.temperature)
+            # A seed per earlier query: a server that fixes its sampling seed would imagine one query forever.
+            reply = await self.llm.structured("explorer", messages, ImaginedQuery, instructions=IMAGINE_FORMAT,
+                                              temperature=self.budget.temperature,
+                                              seed=len(long_term) + len(result.trials))
         except LLMError as exc:
             raise StepError("imagine", str(exc)[:300]) from None
         result.records.append(reply.record)
@@ -107,7 +111,8 @@ class Episode:
             return Trial(tool=self.api.name, query=query, observation=shown, note="try: no well-formed call")
         try:
             reply = await self.llm.structured("explorer", reflect_messages(
-                self.api, query, json.dumps(call.arguments, ensure_ascii=False), shown), Reflection)
+                self.api, query, json.dumps(call.arguments, ensure_ascii=False), shown), Reflection,
+                instructions=REFLECT_FORMAT)
         except LLMError as exc:
             result.step_errors.append(f"reflect: {str(exc)[:300]}")
             return Trial(tool=self.api.name, query=query, call=call, observation=shown, note="reflect failed")

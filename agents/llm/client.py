@@ -73,10 +73,12 @@ class LLMClient:
     async def structured(self, role: str, messages: list[dict],
                          schema: type[BaseModel] | dict | Any, *, temperature: float | None = None,
                          max_tokens: int | None = None, seed: int | None = None,
-                         max_repairs: int = 2, mode: str | None = None) -> Structured:
+                         max_repairs: int = 2, mode: str | None = None,
+                         instructions: str | None = None) -> Structured:
         """A value matching `schema` (pydantic model, JSON-schema dict, function or signature
         text); invalid output is re-asked with the error up to `max_repairs` times, then
-        StructuredOutputError."""
+        StructuredOutputError. `instructions` replaces the schema dump in the system message
+        when the prompt already says what to write (small models copy a raw schema)."""
         cfg = self.config.role(role)
         target = SchemaTarget(schema)
         url = cfg.base_url or "embedded"
@@ -85,7 +87,7 @@ class LLMClient:
         first_try = "json_object" if cfg.embedded or not cfg.base_url else "json_schema"
         current = self._structured_modes.get(url, first_try) if auto else (
             mode or cfg.structured_mode)
-        convo = with_instructions(messages, target.instructions())
+        convo = with_instructions(messages, instructions or target.instructions())
         records: list[CallRecord] = []
         text, problem = "", "no attempt made"
         async with self._slot(role, cfg):

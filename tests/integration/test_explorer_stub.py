@@ -37,6 +37,12 @@ def step_of(request) -> str:
                 if marker in text)
 
 
+def sent_schema(request) -> dict:
+    """The JSON schema a request asked the server to enforce (json_schema or json_object mode)."""
+    form = request.params["response_format"]
+    return form["json_schema"]["schema"] if form["type"] == "json_schema" else form["schema"]
+
+
 async def test_an_episode_imagines_calls_observes_and_reflects(llm_stub, tmp_path):
     script_good_trial(llm_stub, "What is the date 10 days after 2022-01-01?", 10)
     explorer = bootstrap.explorer(str(tmp_path / "s.sqlite"), llm_stub.config()).build()
@@ -150,3 +156,49 @@ async def test_a_missing_tool_is_a_typed_error(llm_stub, tmp_path):
     await explorer.close()
     assert done.error.code == "explore_target" and "latm tools list" in done.error.message
     assert llm_stub.calls() == []
+
+
+async def test_a_call_whose_values_the_query_does_not_hold_is_not_kept_as_a_demo(llm_stub, tmp_path):
+    llm_stub.script({"query": "Can you add some days to a date?"}, role="explorer", match=IMAGINE)
+    llm_stub.script({"date": "2018-04-30", "days": 7}, role="explorer", match=TRY)  # values made up
+    llm_stub.script('{"date": "2018-05-07"}', role="simulator")
+    llm_stub.script({"fulfilled": True, "reason": "a date came back"}, role="explorer", match=REFLECT)
+    explorer = bootstrap.explorer(str(tmp_path / "s.sqlite"), llm_stub.config()).build()
+    done = await explorer.explore(ExploreTool(api=ADD_DATE, trials=1))
+    await explorer.close()
+    assert (done.trials, done.successes, done.demos_kept) == (1, 1, 0)
+    assert ToolDemos(tmp_path / "s.sqlite").count() == 0
+
+
+async def test_no_step_shows_the_model_a_raw_json_schema(llm_stub, tmp_path):
+    from agents.exploring.prompts import IMAGINE_FORMAT
+    from agents.using.tool_calls import MAX_TEXT, SINGLE_FORMAT
+    script_good_trial(llm_stub, "What is the date 10 days after 2022-01-01?", 10)
+    explorer = bootstrap.explorer(str(tmp_path / "s.sqlite"), llm_stub.config()).build()
+    await explorer.explore(ExploreTool(api=ADD_DATE, trials=1))
+    await explorer.close()
+    imagine, call, _, reflect = llm_stub.calls()
+    for request in (imagine, call, reflect):
+        assert '"properties"' not in "\n".join(m["content"] for m in request.messages)
+    assert IMAGINE_FORMAT in imagine.messages[0]["content"] and SINGLE_FORMAT in call.messages[0]["content"]
+    # The schema goes to the server as the response format, whose grammar enforces it.
+    sent = sent_schema(call)
+    assert sent["properties"] == {"date": {"type": "string", "maxLength": MAX_TEXT}, "days": {"type": "integer"}}
+    assert sent["additionalProperties"] is False
+
+
+async def test_a_call_among_candidates_is_held_to_the_chosen_tools_arguments(llm_stub, tmp_path):
+    from agents.using.tool_calls import MULTI_FORMAT, extract_call
+    today = api_from_description("get_today_date", "Get today's date.")
+    llm_stub.script({"tool": "get_today_date", "arguments": {"type": "object"}}, role="user", times=1)
+    llm_stub.script({"tool": "get_today_date", "arguments": {}}, role="user")
+    client = LLMClient(llm_stub.config())
+    try:
+        call, record = await extract_call(client, "user", "What day is it?", [ADD_DATE, today])
+    finally:
+        await client.aclose()
+    assert call == ToolCall(name="get_today_date", arguments={}) and record.calls == 2
+    first, repair = llm_stub.calls("user")
+    assert MULTI_FORMAT in first.messages[0]["content"]
+    assert len(sent_schema(first)["anyOf"]) == 2
+    assert "not valid" in repair.messages[-1]["content"]  # the schema-copying reply was refused

@@ -120,9 +120,13 @@ async def test_the_tool_user_prompt_holds_retrieved_demos_and_stays_bounded(llm_
         finally:
             await user.close()
         assert answer.answer == "apple pear"
-        prompt = llm_stub.calls("user")[-1].messages[-1]["content"]
-        assert "Examples of correct calls" in prompt and "List: kiwi fig" in prompt  # the most similar demo
-        assert prompt.count("Request: ") == 3
+        messages = llm_stub.calls("user")[-1].messages
+        prompt = "\n".join(m["content"] for m in messages)
+        assert "Examples of correct calls" in prompt
+        # The three most similar demos, each a question and a reply in the answer's own format, the closest last.
+        demo_turns = [m["content"] for m in messages[1:-1]]
+        assert len(demo_turns) == 6 and "List: kiwi fig" in demo_turns[-2]
+        assert json.loads(demo_turns[-1]) == {"words": ["kiwi", "fig"]}
         sizes[n] = len(prompt)
     assert sizes[1000] < 4000 and abs(sizes[1000] - sizes[10]) < 200  # bounded, not growing with the store
 

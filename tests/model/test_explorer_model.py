@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 
 from agents.exploring.api_catalog import api_from_description
+from agents.exploring.grounding import ungrounded
 from agents.llm.config import LLMConfig
 from agents.llm.embedded import EmbeddedModel, EmbeddedSettings, configure_with_embedded
 from agents.llm.model_catalog import SMOLLM2
@@ -42,5 +43,6 @@ async def test_one_short_exploration_completes(embedded, tmp_path):
     assert done.trials + done.step_errors >= 2 and ExplorerMemory(store).count("add_date")[0] == done.trials
     assert done.demos_kept == ToolDemos(store).count("add_date") <= done.successes
     assert {u.role for u in done.spend.roles} <= {"explorer", "simulator"} and done.spend.calls
-    for demo in ToolDemos(store).list("add_date"):  # a kept demo's call fits the API's schema
+    for demo in ToolDemos(store).list("add_date"):  # a kept demo's call fits the API's schema, from its query
         assert set(demo.call.arguments) == {"date", "days"} and isinstance(demo.call.arguments["days"], int)
+        assert ungrounded(demo.call, demo.query) == []

@@ -7,7 +7,7 @@ import pytest
 
 from agents.exploring.api_catalog import ApiCatalogError, api_from_description, load_api_list
 from agents.exploring.backends import Observation, checked
-from agents.using.tool_calls import ArgumentError, call_messages, parse_call, render_demos
+from agents.using.tool_calls import ArgumentError, call_messages, demo_turns, parse_call
 from bus.wire.api_spec import ApiSpec, ToolCall
 from store.api_cache import ApiCache
 from store.explorer_memory import ExplorerMemory, Trial
@@ -42,12 +42,16 @@ def test_retrieval_returns_the_most_similar_demos_of_the_named_tools(tmp_path):
     assert demos.retrieve(["missing"], "anything", k=3) == []
 
 
-def test_demo_block_stays_within_its_budget_however_many_demos_are_given():
+def test_demo_turns_stay_within_their_budget_however_many_demos_are_given():
     many = [demo(f"question number {i} " + "word " * 40, i) for i in range(1000)]
-    text = render_demos(many, single=True, budget_chars=1500)
-    assert 0 < len(text) <= 1500 + len("Examples of correct calls:\n") + 1
+    turns = demo_turns(many, single=True, budget_chars=1500, ask="Give the arguments.")
+    assert 0 < len(turns) < 1000 and sum(len(q) + len(r) for q, r in turns) <= 1500
     prompt = call_messages("q", [ADD_DATE], many, demo_chars=1500)
-    assert len(prompt[-1]["content"]) < 3000
+    assert sum(len(m["content"]) for m in prompt) < 3000
+    # Each demo is an earlier question and the reply in exactly the answer's format.
+    assert [m["role"] for m in prompt[:4]] == ["system", "user", "assistant", "user"]
+    assert json.loads(prompt[-2]["content"]) == {"date": "2022-01-01", "days": 0}  # the best demo, nearest
+    assert prompt[-1]["content"].startswith("Question:\nq")
 
 
 def test_memory_persists_across_instances(tmp_path):
@@ -111,3 +115,48 @@ def test_call_scoring_normalises_types_and_whitespace():
     assert score_call(ToolCall(name="api", arguments={"length": 15}), "api", gold)["correct"] is False
     assert score_call(ToolCall(name="other", arguments={}), "api", {})["api_match"] is False
     assert score_call(None, "api", {}) == {"wellformed": False, "api_match": False, "correct": False}
+
+
+def test_the_call_schema_allows_each_candidate_only_its_own_arguments():
+    import jsonschema
+    from agents.using.tool_calls import MAX_TEXT, call_schema
+    today = api_from_description("get_today_date", "Get today's date.")
+    places = ApiSpec(name="places", parameters={"type": "object", "required": ["name"], "properties": {
+        "name": {"type": "string", "default": "London", "description": "a city"}, "lang": {"description": "code"}}})
+    schema = call_schema([ADD_DATE, today, places])
+    valid = jsonschema.Draft202012Validator(schema).is_valid
+    assert valid({"tool": "add_date", "arguments": {"date": "2022-01-01", "days": 3}})
+    assert valid({"tool": "get_today_date", "arguments": {}})
+    assert not valid({"tool": "get_today_date", "arguments": {"type": "object"}})  # the schema-copying reply
+    assert not valid({"tool": "add_date", "arguments": {"name": "Paris"}})  # another candidate's argument
+    assert not valid({"tool": "nope", "arguments": {}})
+    # Only names and types reach the grammar: no prose or defaults to copy; untyped arguments are text.
+    text = {"type": "string", "maxLength": MAX_TEXT}  # bounded, so a rambling model cannot cut its own JSON
+    assert call_schema([places])["properties"] == {"name": text, "lang": text}
+
+
+def test_a_call_is_grounded_when_its_values_come_from_the_query():
+    from agents.exploring.grounding import ungrounded
+    query = "What is the date 90 days after 2022-10-14?"
+    assert ungrounded(ToolCall(name="add_date", arguments={"date": "2022-10-14", "days": 90.0}), query) == []
+    assert ungrounded(ToolCall(name="add_date", arguments={"date": "2018-04-30", "days": 90}), query) == ["date"]
+    assert ungrounded(ToolCall(name="add_date", arguments={"date": "", "days": 9}), query) == ["date", "days"]
+    # A default from the description is not in the query either: the demo would teach copying defaults.
+    assert ungrounded(ToolCall(name="m", arguments={"name": "Cabel"}), "Details of a character?") == ["name"]
+    assert ungrounded(ToolCall(name="m", arguments={"words": ["kiwi", "fig"], "json": True}), "sort kiwi, fig") == []
+
+
+def test_explored_queries_bring_their_tool_among_the_candidates(tmp_path):
+    from agents.using.candidates import ToolRetrieval, candidates_and_demos
+    apis = [ApiSpec(name="grades", description="Student grades of the school"),
+            ApiSpec(name="messages", description="Messages of the school")]
+    demos = ToolDemos(tmp_path / "s.sqlite")
+    demos.add(ToolDemo(tool="messages", query="What did the teacher write to student 3 at Santa Ana?",
+                       call=ToolCall(name="messages", arguments={})))
+    query = "What did the teacher write to student 5 at the Santa Ana school?"
+    assert candidates_and_demos(ToolRetrieval(apis), None, query, k=1, demo_k=2) == (["grades"], [])
+    served = {"messages": ["What did the teacher write to student 3 at Santa Ana?"]}
+    names, shown = candidates_and_demos(ToolRetrieval(apis, served), demos, query, k=1, demo_k=2)
+    assert names == ["messages"] and [d.tool for d in shown] == ["messages"]
+    assert candidates_and_demos(ToolRetrieval(apis, served), demos, "student grades", k=1, demo_k=2) == (["grades"], [])
+    assert [d.tool for _, d in demos.similar(query, 5)] == ["messages"]
