@@ -14,7 +14,7 @@ from agents.sandbox.ast_check import check_code, code_hash
 from agents.sandbox.config import INSECURE_ENV, SandboxConfig
 from agents.sandbox.layers import CORE_LAYERS
 from agents.sandbox.results import (ERROR_KINDS, CallResult, ForbiddenCode, SandboxClosedError,
-                                    SandboxInsecureError, SandboxNotStartedError, WorkerStartError)
+                                    SandboxInsecureError, SandboxNotStartedError)
 from agents.sandbox.frame_codec import collector_paused
 from agents.sandbox.worker_assignment import WorkerAssignment
 from agents.sandbox.worker_handle import OnCallback, WorkerHandle
