@@ -18,7 +18,7 @@ from agents.pipeline.config import PipelineConfig
 from agents.pipeline.local_services import LocalServices
 from agents.pipeline.ray_services import RayServices
 from agents.pipeline.services import AgentRecipes, Recipe
-from agents.sandbox import Sandbox
+from agents.sandbox import Sandbox, SandboxConfig
 from agents.solving.solver_agent import SolverAgent
 from agents.using.tool_user import ToolUser
 from bus.runtime import start_runtime, stop_runtime
@@ -42,8 +42,9 @@ def maker(llm_config: LLMConfig, config: MakerConfig, timeout_s: float, verifier
 def explorer(store_path: str, llm_config: LLMConfig, timeout_s: float = 2.0,
              simulate_http: bool = False) -> Recipe:
     """The explorer: its stores in the tool store's file, a client, and a sandbox for stored tools."""
-    return Recipe(Explorer, (ExplorerStores.at(store_path), LLMClient(llm_config), Sandbox(), timeout_s,
-                             simulate_http))
+    # Trials run one at a time: one warm worker and no spare.
+    sandbox = Sandbox(SandboxConfig(workers=1, spares=0))
+    return Recipe(Explorer, (ExplorerStores.at(store_path), LLMClient(llm_config), sandbox, timeout_s, simulate_http))
 
 
 def agent_recipes(llm_config: LLMConfig, config: PipelineConfig, in_actors: bool) -> AgentRecipes:
