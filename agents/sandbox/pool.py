@@ -14,9 +14,9 @@ from agents.sandbox.ast_check import check_code, code_hash
 from agents.sandbox.config import INSECURE_ENV, SandboxConfig
 from agents.sandbox.layers import CORE_LAYERS
 from agents.sandbox.results import (ERROR_KINDS, CallResult, ForbiddenCode, SandboxClosedError,
-                                    SandboxInsecureError, SandboxNotStartedError, WorkerStartError)
+                                    SandboxInsecureError, SandboxNotStartedError)
 from agents.sandbox.frame_codec import collector_paused
-from agents.sandbox.worker_assignment import WorkerAssignment
+from agents.sandbox.worker_assignment import WorkerAssignment, start_worker
 from agents.sandbox.worker_handle import OnCallback, WorkerHandle
 from agents.sandbox.worker_process import make_jail_dir
 
@@ -66,7 +66,10 @@ class Sandbox:
             self._slots = asyncio.Semaphore(self.config.workers)
             self._jail_dir = make_jail_dir()
             count = self.config.workers + self.config.spares
-            workers = await asyncio.gather(*(self._warm_worker() for _ in range(count)), return_exceptions=True)
+            # A worker that fails to start on a loaded machine is tried once more (seen in CI); the
+            # background top-up tries more often, since no caller waits on it.
+            workers = await asyncio.gather(*(start_worker(self.config, self._jail_dir, attempts=2)
+                                             for _ in range(count)), return_exceptions=True)
             errors = [w for w in workers if isinstance(w, BaseException)]
             live = [w for w in workers if not isinstance(w, BaseException)]
             if errors:
@@ -87,14 +90,6 @@ class Sandbox:
             for worker in live:
                 self._workers.add_clean(worker)
             self._started = True
-
-    async def _warm_worker(self) -> WorkerHandle:
-        """A started worker; one that exits before its hello is replaced once, since a start that
-        fails once on a loaded machine (seen in CI) should not fail the whole pool."""
-        try:
-            return await WorkerHandle.start(self.config, self._jail_dir)
-        except WorkerStartError:
-            return await WorkerHandle.start(self.config, self._jail_dir)
 
     async def close(self) -> None:
         """Kill every worker and remove the jail directory."""

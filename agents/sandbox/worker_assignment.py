@@ -4,12 +4,32 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import OrderedDict
+from collections.abc import Callable
 
 from agents.sandbox.config import SandboxConfig
 from agents.sandbox.results import WorkerStartError
 from agents.sandbox.worker_handle import WorkerHandle
 
 log = logging.getLogger(__name__)
+
+
+async def start_worker(config: SandboxConfig, jail_dir: str, attempts: int = 5,
+                       stopped: Callable[[], bool] = lambda: False,
+                       failed: Callable[[WorkerStartError], None] = lambda exc: None) -> WorkerHandle | None:
+    """Launch a worker, retrying a few times if the machine is momentarily short of resources;
+    None once `stopped()`, the last WorkerStartError when every attempt failed."""
+    last: WorkerStartError | None = None
+    for attempt in range(attempts):
+        if stopped():
+            return None
+        try:
+            return await WorkerHandle.start(config, jail_dir)
+        except WorkerStartError as exc:
+            last = exc
+            failed(exc)
+            log.warning("sandbox worker failed to start (attempt %d): %s", attempt + 1, exc)
+            await asyncio.sleep(0.2 * (attempt + 1))
+    raise last
 
 
 class WorkerAssignment:
@@ -91,22 +111,21 @@ class WorkerAssignment:
             await old.retire()
 
     async def _spawn_one(self) -> None:
-        """Launch a worker, retrying a few times if the machine is momentarily short of resources."""
-        for attempt in range(5):
-            if self.closed:
-                return
-            try:
-                worker = await WorkerHandle.start(self.config, self.jail_dir)
-            except WorkerStartError as exc:
-                self.last_spawn_error = exc
-                log.warning("sandbox worker failed to start (attempt %d): %s", attempt + 1, exc)
-                await asyncio.sleep(0.2 * (attempt + 1))
-                continue
-            if self.closed:
-                await worker.retire()
-            else:
-                self.clean.put_nowait(worker)
+        """Launch a worker into the clean queue (start_worker retries a momentary shortage)."""
+        try:
+            worker = await start_worker(self.config, self.jail_dir, stopped=lambda: self.closed,
+                                        failed=self._spawn_failed)
+        except WorkerStartError:
             return
+        if worker is None:
+            return
+        if self.closed:
+            await worker.retire()
+        else:
+            self.clean.put_nowait(worker)
+
+    def _spawn_failed(self, exc: WorkerStartError) -> None:
+        self.last_spawn_error = exc
 
     async def close(self) -> None:
         """Kill every worker: clean, idle, busy and starting."""
