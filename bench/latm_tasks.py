@@ -84,7 +84,8 @@ async def run(args: argparse.Namespace) -> tuple[dict, list[dict], dict[str, flo
         if done[0] % 10 == 0:
             print(f"  {done[0]} answered, {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
 
-    async with open_services(LLMConfig.load(args.config), config) as (services, _):
+    llm_config = LLMConfig.load(args.config)
+    async with open_services(llm_config, config) as (services, _):
         # One task at a time: each making's time is its own, and its outcome is printed as it ends.
         figures: dict = {"made": []}
         for task in args.tasks:
@@ -95,7 +96,7 @@ async def run(args: argparse.Namespace) -> tuple[dict, list[dict], dict[str, flo
                                            config.coordinator, on_event=on_event)
             finally:
                 heartbeat.cancel()
-            figures["made"] += made.figures(LLMConfig.load(args.config).prices, "")["made"]
+            figures["made"] += made.figures(llm_config.prices, "")["made"]
         verified = {m["task"] for m in figures["made"] if m.get("ok")}
         limits = {t: args.tool_limit if t in verified else args.limit for t in args.tasks}
         print(f"tools verified for {sorted(verified) or 'no task'}; test items per task: {limits}",
