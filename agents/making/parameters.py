@@ -21,8 +21,9 @@ class Parameters:
     grouped: frozenset[int]  # parameters that are lists of a repeated clause's slot
 
     @property
-    def names(self) -> tuple[str, ...]:
-        return tuple(f"v{i + 1}" for i in range(len(self.columns)))
+    def labels(self) -> tuple[str, ...]:
+        # Numbers, not names like `v1`: a small model takes a name for a meaning (or a string).
+        return tuple(f"#{i + 1}" for i in range(len(self.columns)))
 
     def arguments(self, values: dict) -> list:
         """compute's positional arguments from the typed slot values of one question."""
@@ -30,14 +31,20 @@ class Parameters:
         return [[slots[i] for i in column] if p in self.grouped else slots[column[0]]
                 for p, column in enumerate(self.columns)]
 
-    def signature(self, template: SlotTemplate) -> str:
-        """compute's parameter list, e.g. 'v1: str, v2: list[int]'."""
-        return ", ".join(f"{name}: {self._annotation(p, template)}" for p, name in enumerate(self.names))
+    def described(self, template: SlotTemplate, arguments: list) -> str:
+        """compute's arguments in order, one line each: label, type, where it is and an example;
+        the model names the parameters itself (the tool passes them by position)."""
+        lines = []
+        for p, label in enumerate(self.labels):
+            where = (f"the {{{label}[k]}} of each repeat, in order" if p in self.grouped
+                     else f"the {{{label}}} of the question")
+            lines.append(f"{label} ({self._annotation(p, template)}): {where}, e.g. {arguments[p]!r}")
+        return "\n".join(lines)
 
     def shown(self, template: SlotTemplate, values: dict) -> str:
         """The frame with every slot named by the parameter (and item) it becomes, and its value."""
         label = {}
-        for p, (name, column) in enumerate(zip(self.names, self.columns)):
+        for p, (name, column) in enumerate(zip(self.labels, self.columns)):
             for k, slot in enumerate(column):
                 label[slot] = f"{name}[{k}]" if p in self.grouped else name
         slots = list(values.values())

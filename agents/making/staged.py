@@ -5,9 +5,10 @@ is where it fails (and where a model-written plan of the values miscopies them).
 are split by who does them best:
 1. *frame* (no model): align the training questions; what differs becomes typed slots, and the
    frame becomes `parse(question) -> dict` (slots.py);
-2. *compute* (the model): write `compute(v1, v2, ...)` over the slot values, shown the frame with
-   its slots marked and the training calls with their answers; sample-and-verify in the sandbox,
-   with the failing training calls fed back;
+2. *compute* (the model): write `compute(...)` over the slot values, shown the frame with its
+   slots numbered and the training calls with their answers, naming the parameters itself;
+   sample-and-verify in the sandbox: code first, then repairs shown the exact failures of the
+   training calls, and plan-then-code draws;
 3. *compose*: the tool is `compute(**parse(question))`, verified like any other candidate on the
    training and held-out cases. Only training examples ever appear in prompts or feedback.
 """
@@ -28,8 +29,10 @@ from bus.wire.tool_spec import Example
 
 # (messages, temperature, seed[, max_tokens]) -> the model's reply text; the maker counts the spend.
 Draw = Callable[..., Awaitable[str]]
-# A plan is a few sentences: a cap stops a small model rambling at 10 tokens/s.
+# A plan is a few sentences and compute a short function: caps stop a small model rambling
+# (or looping on one line) at 10 tokens/s.
 PLAN_MAX_TOKENS = 260
+COMPUTE_MAX_TOKENS = 400
 # (code, entry, cases) -> verdict from the sandbox verifier, scored by the task's rules.
 Check = Callable[[str, str, list[Example]], Awaitable[Verdict]]
 
@@ -77,29 +80,28 @@ class StagedMaking:
         params = parameters_for(template, values)
         arguments = [params.arguments(v) for v in values]
         cases = [Example(input=json.dumps(a), target=ex.target) for a, ex in zip(arguments, train)]
-        plan = prompts.plan_messages(template, params, values[0], arguments, train)
-        signature = params.signature(template)
-
-        async def opening(temperature: float, seed: int) -> list[dict]:
-            # Plan, then code: the model first says what the values mean and how the answer follows.
-            reply = await self.draw(plan, temperature, seed, PLAN_MAX_TOKENS)
-            return prompts.compute_messages(plan, reply, signature, arguments, train)
-
-        compute_code = await self._stage(opening, cases)
+        compute_code = await self._stage(prompts.ComputePrompts.of(template, params, arguments, train),
+                                         cases)
         if compute_code is not None:
             yield compose(compute_code, template.parser_source(), params.source(), task_doc)
 
-    async def _stage(self, opening: Callable[[float, int], Awaitable[list[dict]]],
-                     cases: list[Example]) -> str | None:
-        """Sample-and-verify compute; returns the first version that passes all cases, if any."""
+    async def _stage(self, asks: prompts.ComputePrompts, cases: list[Example]) -> str | None:
+        """Sample-and-verify compute; returns the first version that passes all cases, if any.
+        Round one asks for code straight away; later rounds alternate repairs of the best
+        function so far (shown its exact failures) with fresh plan-then-code draws."""
         seen, best, n = set(), None, self.budget.samples
         for round_no in range(self.budget.rounds):
             for i in range(n):
                 temperature = self.budget.temperature * i / max(1, n - 1)
-                # The first round samples fresh plans; later ones repair the best conversation.
-                history = await opening(temperature, i) if best is None or round_no == 0 else \
-                    prompts.compute_feedback(best[0], best[1], best[2])
-                reply = await self.draw(history, temperature, 100 * round_no + i)
+                seed = 100 * round_no + i
+                if round_no == 0:
+                    history = asks.code_only()
+                elif best is not None and i % 2 == 0:
+                    history = prompts.compute_feedback(*best)
+                else:
+                    plan = await self.draw(asks.plan(), temperature, seed, PLAN_MAX_TOKENS)
+                    history = asks.after_plan(plan)
+                reply = await self.draw(history, temperature, seed, COMPUTE_MAX_TOKENS)
                 try:
                     code = add_missing_imports(extract_function(reply, "compute"))
                 except (CodeExtractionError, SyntaxError):

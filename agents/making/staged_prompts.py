@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
 from agents.making.parameters import Parameters
 from agents.making.prompts import format_examples
@@ -10,70 +11,108 @@ from agents.making.slots import SlotTemplate
 from bus.wire.messages import Verdict
 from bus.wire.tool_spec import Example
 
-SYSTEM_PLAN = "You are an expert Python programmer and a careful problem solver."
+SYSTEM = "You are an expert Python programmer and a careful problem solver."
 
-PLAN_TASK = (
+INTRO = (
     "Here are questions of one kind and their correct answers:\n\n{examples}\n\n"
     "Questions of this kind all have the same form; only the parts in braces change. Here is "
-    "the first question again with each changing part named, and its value in it:\n\n"
+    "the first question again with each changing part numbered, and its value in it:\n\n"
     "{frame}\n\n{notes}"
-    "A function `compute` will get these values and must return the answer. These are the "
-    "values of each example question and its answer:\n\n{calls}\n\n"
-    "In a few short sentences say: what the values {names} mean; what the answer is in terms "
-    "of them (the conditions it must satisfy; name the problem if it is a well-known one); and "
-    "the steps that find it. Check the steps against every example. Do not write code yet."
 )
+
+# Every request for code ends so: a small model otherwise explains at length and may never code.
+CODE_RULES = (
+    "Name each parameter by what it means. It must work for any values (do not hard-code "
+    "answers), use only the Python standard library (no sympy or numpy), and be efficient: other "
+    "questions have other values, some much larger. For the example questions it must return "
+    "exactly:\n\n{calls}\n\nReply with only the function in one ```python block, no explanation."
+)
+
+CODE_TASK = (
+    "Write the Python function `compute` that gets these values and returns the answer as a "
+    "string. Its arguments, in order:\n\n{arguments}\n\n" + CODE_RULES
+)
+
+PLAN_TASK = (
+    "A function `compute` will get these values, in order:\n\n{arguments}\n\n"
+    "and must return the answer. For the example questions it gets and returns:\n\n{calls}\n\n"
+    "In a few short sentences say: what each value means; what the answer is in terms of them "
+    "(the conditions it must satisfy; name the problem if it is a well-known one); and the steps "
+    "that find it. Check the steps against every example. Do not write code yet."
+)
+
+COMPUTE_TASK = "Now write `compute` with those arguments, in order, doing these steps. " + CODE_RULES
 
 TIME_NOTE = ("Times of day are given as minutes after midnight (09:30 is 570, 13:00 is 780); a "
              "time in an answer is written as in the question (HH:MM): the function `clock` is "
              "defined for you and turns minutes back into that form (clock(570) == '09:30').\n\n")
 
-COMPUTE_TASK = (
-    "Now write the Python function `def compute({signature}) -> str` that does these steps "
-    "for any values (do not hard-code answers), using only the Python standard library (no "
-    "sympy or numpy). Other questions have other values, some much larger, so it must be "
-    "efficient (no loop over millions of numbers when a smarter step exists). It must return "
-    "exactly:\n\n{calls}"
-)
-
 FEEDBACK = (
-    "Your function is wrong:\n\n{failures}\n\n"
-    "Fix it. Reply with the complete corrected function in one ```python block."
+    "Your function returns the right answer for {passed} of {total} examples. It is wrong "
+    "here:\n\n{failures}\n\nFix it. Reply with only the complete corrected function in one "
+    "```python block."
 )
 
 
-def plan_messages(template: SlotTemplate, params: Parameters, values: dict,
-                  arguments: list[list], train: list[Example]) -> list[dict]:
-    """Ask what the values mean and how the answer follows, before any code (plan, then code);
-    `values` are the first training question's slot values."""
-    notes = TIME_NOTE if any(mentions_time(kind) for kind in template.types) else ""
-    task = PLAN_TASK.format(examples=format_examples(train, limit_chars=1000),
-                            frame=_trim(params.shown(template, values), 2500), notes=notes,
-                            calls=_calls(arguments, train), names=", ".join(params.names))
-    return [{"role": "system", "content": SYSTEM_PLAN}, {"role": "user", "content": task}]
+@dataclass(frozen=True)
+class ComputePrompts:
+    """The staged shape's conversations, built once from the frame and the training examples."""
 
+    intro: str  # the examples and the numbered frame
+    arguments: str  # compute's arguments in order, one line each
+    calls: str  # each training question's call of compute and its answer
 
-def compute_messages(plan: list[dict], plan_reply: str, signature: str, arguments: list[list],
-                     train: list[Example]) -> list[dict]:
-    """Continue the plan's conversation: ask for compute, which must return the training answers."""
-    task = COMPUTE_TASK.format(signature=signature, calls=_calls(arguments, train))
-    return plan + [{"role": "assistant", "content": plan_reply}, {"role": "user", "content": task}]
+    @classmethod
+    def of(cls, template: SlotTemplate, params: Parameters, arguments: list[list],
+           train: list[Example]) -> ComputePrompts:
+        """The prompts' parts; `arguments` are compute's arguments for each training question."""
+        notes = TIME_NOTE if any(mentions_time(kind) for kind in template.types) else ""
+        first = template.values(train[0].input)
+        intro = INTRO.format(examples=format_examples(train, limit_chars=1000), notes=notes,
+                             frame=_trim(params.shown(template, first), 2500))
+        return cls(intro=intro, arguments=params.described(template, arguments[0]),
+                   calls="\n".join(f"compute({_args(a)}) == {ex.target!r}"
+                                   for a, ex in zip(arguments, train)))
 
+    def code_only(self) -> list[dict]:
+        """Ask for compute straight away: the cheapest draw, and often enough."""
+        task = self.intro + CODE_TASK.format(arguments=self.arguments, calls=self.calls)
+        return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": task}]
 
-def _calls(arguments: list[list], train: list[Example]) -> str:
-    """Each training question's call of compute and the answer it must return."""
-    return "\n".join(f"compute({_args(a)}) == {ex.target!r}" for a, ex in zip(arguments, train))
+    def plan(self) -> list[dict]:
+        """Ask what the values mean and how the answer follows, before any code."""
+        task = self.intro + PLAN_TASK.format(arguments=self.arguments, calls=self.calls)
+        return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": task}]
+
+    def after_plan(self, plan_reply: str) -> list[dict]:
+        """Continue the plan's conversation: ask for compute, doing the planned steps."""
+        return self.plan() + [{"role": "assistant", "content": plan_reply},
+                              {"role": "user", "content": COMPUTE_TASK.format(calls=self.calls)}]
 
 
 def compute_feedback(opening: list[dict], reply: str, verdict: Verdict) -> list[dict]:
-    """The opening conversation, the model's last function, and the training calls it got wrong."""
+    """The conversation, the model's last function, and the training calls it got wrong, each
+    with the exact difference between what it returned and the answer."""
     lines = []
     for case in [c for c in verdict.cases if not c.ok][:3]:
         outcome = f"raised {case.error}" if case.error else f"returned {case.got!r}"
-        lines.append(f"compute({_args(json.loads(case.input))})\n  expected: {case.expected!r}\n"
-                     f"  {outcome}")
-    return opening + [{"role": "assistant", "content": reply},
-                      {"role": "user", "content": FEEDBACK.format(failures="\n\n".join(lines))}]
+        line = (f"compute({_args(json.loads(case.input))})\n  expected: {case.expected!r}\n"
+                f"  {outcome}")
+        if not case.error and case.got is not None:
+            line += _difference(case.got, case.expected)
+        lines.append(line)
+    task = FEEDBACK.format(passed=verdict.passed, total=verdict.total, failures="\n\n".join(lines))
+    return opening + [{"role": "assistant", "content": reply}, {"role": "user", "content": task}]
+
+
+def _difference(got: str, expected: str) -> str:
+    """Where a returned string first departs from the answer, when that is not plain to see."""
+    if got.strip() == expected.strip():
+        return "\n  (only spaces at the ends differ)"
+    if len(expected) < 12:
+        return ""
+    at = next((i for i, (a, b) in enumerate(zip(got, expected)) if a != b), min(len(got), len(expected)))
+    return f"\n  (they differ from character {at}: {got[at:at + 12]!r} where {expected[at:at + 12]!r} is expected)"
 
 
 def _args(arguments: list) -> str:

@@ -20,7 +20,7 @@ def compute(box, limit, item, divisor, who, remainder):
             return str(n)
     return "none"
 ```'''
-PLAN = "v4 is the divisor and v6 the remainder: the answer is the smallest positive n with n % v4 == v6."
+PLAN = "#4 is the divisor and #6 the remainder: the answer is the smallest positive n with n % #4 == #6."
 WRONG_COMPUTE = '''```python
 def compute(box, limit, item, divisor, who, remainder):
     return str(limit)
@@ -48,15 +48,15 @@ def remainder_requests(n: int, seed: int = 3) -> list[str]:
 
 
 async def test_staged_tool_parses_by_frame_and_computes_by_model(llm_stub, tmp_path):
-    llm_stub.script(PLAN, role="maker", match=asks_for_plan)
-    llm_stub.script(RIGHT_COMPUTE, role="maker", match="def compute(")
+    llm_stub.script(RIGHT_COMPUTE, role="maker")
     summary, records, config = await run_lines(llm_stub, tmp_path, remainder_requests(16),
                                                shapes=("staged",), samples_per_round=2, rounds=1)
     assert [m.ok for m in summary.made] == [True]
-    plan_prompt, code_call = llm_stub.calls("maker")[0].messages[-1]["content"], llm_stub.calls("maker")[1]
-    assert "{v1=" in plan_prompt and "If we divide them equally among {v4=" in plan_prompt
-    # Plan, then code: the code request continues the conversation that holds the plan.
-    assert code_call.messages[-2]["content"] == PLAN and "def compute(" in code_call.messages[-1]["content"]
+    # Code first: one draw, shown the numbered frame and compute's arguments by position.
+    [call] = llm_stub.calls("maker")
+    prompt = call.messages[-1]["content"]
+    assert "{#1=" in prompt and "If we divide them equally among {#4=" in prompt
+    assert "#4 (int): the {#4} of the question" in prompt and "Do not write code yet" not in prompt
     spec = ToolStore(config.store_path).find_by_task("remainders")
     assert "FRAME = re.compile(" in spec.code and "def compute(" in spec.code
     answered = [r for r in records if r["route"] == "tool"]
@@ -64,7 +64,6 @@ async def test_staged_tool_parses_by_frame_and_computes_by_model(llm_stub, tmp_p
 
 
 async def test_failing_compute_gets_training_calls_back_never_held_out_ones(llm_stub, tmp_path):
-    llm_stub.script(PLAN, role="maker", match=asks_for_plan)
     llm_stub.script_sequence([WRONG_COMPUTE, RIGHT_COMPUTE], role="maker")
     lines = remainder_requests(8)
     summary, _, _ = await run_lines(llm_stub, tmp_path, lines, shapes=("staged",),
@@ -72,12 +71,28 @@ async def test_failing_compute_gets_training_calls_back_never_held_out_ones(llm_
     assert summary.made[0].ok
     calls = llm_stub.calls("maker")
     feedback = calls[-1].messages[-1]["content"]
+    assert "right answer for 0 of 3 examples" in feedback
     assert "expected:" in feedback and "returned" in feedback
     # The first 6 labelled requests are examples: 3 shown to the maker and 3 held out.
     shown = "\n".join(m["content"] for c in calls for m in c.messages)
     rows = [json.loads(line) for line in lines]
     assert all(_call_text(r) in shown for r in rows[:3])
     assert not any(_call_text(r) in shown for r in rows[3:6])
+
+
+async def test_later_rounds_repair_the_best_function_and_draw_planned_ones(llm_stub, tmp_path):
+    llm_stub.script(PLAN, role="maker", match=asks_for_plan)
+    llm_stub.script_sequence([WRONG_COMPUTE, WRONG_COMPUTE.replace("limit", "limit - 1"),
+                              WRONG_COMPUTE.replace("limit", "limit + 1"), RIGHT_COMPUTE],
+                             role="maker")
+    summary, _, _ = await run_lines(llm_stub, tmp_path, remainder_requests(8), shapes=("staged",),
+                                    samples_per_round=2, rounds=2)
+    assert summary.made[0].ok
+    asked = [c.messages[-1]["content"] for c in llm_stub.calls("maker")]
+    # Round one: two code-only draws; round two: a repair, then a plan and the code it plans.
+    assert ["Do not write code yet" in a for a in asked] == [False, False, False, True, False]
+    assert "Your function returns" in asked[2] and asked[4].startswith("Now write `compute`")
+    assert summary.made[0].samples == 5
 
 
 def _call_text(row: dict) -> str:

@@ -5,10 +5,8 @@ import json
 import random
 
 from .pipeline_helpers import run_lines
-from .test_making_staged import asks_for_plan
 
 FRAME = "A {length}-minute break starts at {start} in the {room}. At what time does it end?"
-PLAN = "v1 is the length in minutes and v2 the start: the end is v2 + v1, written as a time."
 # The compute a model writes when told `clock` is defined for it: it never defines clock itself.
 CLOCK_COMPUTE = '''```python
 def compute(length, start, room):
@@ -31,12 +29,11 @@ def break_requests(n: int, seed: int = 5) -> list[str]:
 
 
 async def test_a_compute_that_writes_times_with_clock_verifies_and_answers(llm_stub, tmp_path):
-    llm_stub.script(PLAN, role="maker", match=asks_for_plan)
-    llm_stub.script(CLOCK_COMPUTE, role="maker", match="def compute(")
+    llm_stub.script(CLOCK_COMPUTE, role="maker")
     summary, records, _ = await run_lines(llm_stub, tmp_path, break_requests(14),
                                           shapes=("staged",), samples_per_round=1, rounds=1)
     assert [m.ok for m in summary.made] == [True]
-    plan_prompt = llm_stub.calls("maker")[0].messages[-1]["content"]
-    assert "minutes after midnight" in plan_prompt and "clock(570) == '09:30'" in plan_prompt
+    prompt = llm_stub.calls("maker")[0].messages[-1]["content"]
+    assert "minutes after midnight" in prompt and "clock(570) == '09:30'" in prompt
     answered = [r for r in records if r["route"] == "tool"]
     assert len(answered) >= 8 and all(r["correct"] for r in answered)

@@ -24,9 +24,11 @@ def test_three_alike_clauses_become_three_lists_and_copies_are_dropped():
     params = parameters_for(template, values)
     assert params.arguments(values[1]) == ["room", 2696017, "peaches", [61, 193, 229],
                                            ["monkeys", "racoons", "lemurs"], [44, 185, 164]]
-    assert params.signature(template) == "v1: str, v2: int, v3: str, v4: list[int], v5: list[str], v6: list[int]"
+    described = params.described(template, params.arguments(values[0])).splitlines()
+    assert described[1] == "#2 (int): the {#2} of the question, e.g. 95765"
+    assert described[3] == "#4 (list[int]): the {#4[k]} of each repeat, in order, e.g. [5, 107, 179]"
     shown = params.shown(template, values[0])
-    assert "{v4[1]=107} {v5[1]='monkeys'}" in shown and "How many 'apricots' are in the 'ship'" in shown
+    assert "{#4[1]=107} {#5[1]='monkeys'}" in shown and "How many 'apricots' are in the 'ship'" in shown
 
 
 def test_the_arguments_source_matches_the_host_side_arguments():
