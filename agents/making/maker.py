@@ -42,6 +42,10 @@ class MakerConfig(BaseModel):
     temperature: float = Field(default=0.8, ge=0, description="sampling temperature (> 0 for diversity)")
     max_tokens: int = Field(default=700, ge=64, description="completion budget per candidate")
     token_budget: int = Field(default=60000, ge=1000, description="total tokens one tool may cost")
+    compute_timeout_s: float = Field(
+        default=0.5, gt=0, description="limit per training call of a staged compute function: "
+        "far below the serving limit, so code that is slow on the examples is fixed before larger "
+        "values time it out")
     accept_rate: float = Field(default=1.0, gt=0, le=1, description="validation pass rate to accept")
     shapes: tuple[Literal["core", "staged", "end_to_end", "structured"], ...] = Field(
         default=("core", "staged", "end_to_end"), min_length=1,
@@ -184,7 +188,7 @@ class Maker:
         async def check(code: str, entry: str, cases: list[Example]) -> Verdict:
             verdict = await self.verifier.verify(VerifyTool(
                 request_id=new_request_id(), trace_id=msg.trace_id, task=msg.task, code=code,
-                entry=entry, shape="end_to_end", cases=cases))
+                entry=entry, shape="end_to_end", cases=cases, timeout_s=self.config.compute_timeout_s))
             spend.llm += verdict.spend
             return verdict
 

@@ -18,6 +18,7 @@ import inspect
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 
 from agents.making import slot_values
 from agents.making import staged_prompts as prompts
@@ -61,6 +62,14 @@ def compose(compute_code: str, parse_code: str, arguments_code: str, doc: str) -
             f"    return str(compute(*arguments(parse(question))))\n")
 
 
+def closeness(verdict: Verdict) -> tuple[int, float]:
+    """Cases passed, then how alike the other answers are to the expected ones: of functions
+    that pass nothing, one returning ']' for ']]' is a better start for a repair than 'Invalid'."""
+    alike = [SequenceMatcher(None, c.got, c.expected).ratio() for c in verdict.cases
+             if not c.ok and c.got is not None]
+    return verdict.passed, sum(alike) / len(verdict.cases) if verdict.cases else 0.0
+
+
 class StagedMaking:
     """Finds the frame, then samples compute functions; yields composed candidate tools."""
 
@@ -97,6 +106,8 @@ class StagedMaking:
                 if round_no == 0:
                     history = asks.code_only()
                 elif best is not None and i % 2 == 0:
+                    # At temperature 0 a repair tends to repeat the function it was shown.
+                    temperature = max(temperature, self.budget.temperature / 2)
                     history = prompts.compute_feedback(*best)
                 else:
                     plan = await self.draw(asks.plan(), temperature, seed, PLAN_MAX_TOKENS)
@@ -112,7 +123,7 @@ class StagedMaking:
                 verdict = await self.check(compute_harness(code), "check_compute", cases)
                 if verdict.passed == verdict.total:
                     return code  # stop at the first verified computation: samples cost
-                if best is None or verdict.passed > best[2].passed:
+                if best is None or closeness(verdict) > closeness(best[2]):
                     best = (history, reply, verdict)
         self.notes.append(f"no compute function returned all {len(cases)} training answers")
         return None

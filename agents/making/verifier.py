@@ -38,7 +38,7 @@ class Verifier(SandboxedAgent):
         arg_lists, problems, records = await self._arguments(msg)
         runnable = [i for i, p in enumerate(problems) if p is None]
         results = await self.sandbox.call_many(msg.code, msg.entry, [arg_lists[i] for i in runnable],
-                                               timeout_s=self.timeout_s)
+                                               timeout_s=msg.timeout_s or self.timeout_s)
         outcomes: list[tuple[Any, str | None]] = [(None, p) for p in problems]
         for i, res in zip(runnable, results):
             outcomes[i] = (render_value(res.value), None) if res.ok else (None, _error_text(res))

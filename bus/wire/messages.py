@@ -138,7 +138,8 @@ class VerifyTool(Message):
     entry: str = Field(default="solve", description="name of the function to call")
     shape: ToolShape = Field(default="end_to_end", description="how the tool is called")
     cases: list[Example] = Field(description="examples to run; each input goes to the entry")
-    timeout_s: float = Field(default=2.0, description="wall-clock limit per case in the sandbox")
+    timeout_s: float | None = Field(default=None, gt=0,
+                                    description="wall-clock limit per case (default: the verifier's own)")
 
 
 class CaseResult(BaseModel):

@@ -110,3 +110,20 @@ async def test_without_a_shared_frame_the_staged_shape_asks_nothing(llm_stub, tm
     summary, records, _ = await run_lines(llm_stub, tmp_path, rows, shapes=("staged",))
     assert llm_stub.calls("maker") == [] and not summary.made[0].ok
     assert "frame" in summary.made[0].reason
+
+
+SLOW_COMPUTE = '''```python
+def compute(box, limit, item, divisor, who, remainder):
+    n = 0
+    while True:
+        n += 1
+```'''
+
+
+async def test_a_compute_too_slow_for_the_making_limit_is_sent_back_as_a_timeout(llm_stub, tmp_path):
+    llm_stub.script_sequence([SLOW_COMPUTE, RIGHT_COMPUTE], role="maker")
+    summary, _, _ = await run_lines(llm_stub, tmp_path, remainder_requests(8), shapes=("staged",),
+                                    samples_per_round=1, rounds=2)
+    assert summary.made[0].ok
+    feedback = llm_stub.calls("maker")[-1].messages[-1]["content"]
+    assert "raised timeout" in feedback
