@@ -15,7 +15,7 @@ pytestmark = pytest.mark.model
 
 
 @pytest.mark.timeout(1500)  # a plan and a function from a 1.5B model on 2 shared cores
-async def test_a_staged_attempt_plans_writes_compute_and_reports(tmp_path):
+async def test_a_staged_attempt_writes_compute_and_reports(tmp_path):
     embedded = EmbeddedModel(CODER_15B, EmbeddedSettings(state_dir=str(tmp_path / "embedded")))
     llm_config = configure_with_embedded(LLMConfig.load(env={}), {CODER_15B: embedded})
     split = paper_split("schedule_meeting")
@@ -28,8 +28,8 @@ async def test_a_staged_attempt_plans_writes_compute_and_reports(tmp_path):
     finally:
         await maker.close()
         embedded.stop()
-    # One plan and one compute function were drawn from the coder, and paid for.
-    assert made.samples == 2 and made.spend.completion_tokens > 0 and made.spend.cost_usd > 0
+    # Round one draws one compute function straight away (no plan), and it is paid for.
+    assert made.samples == 1 and made.spend.completion_tokens > 0 and made.spend.cost_usd > 0
     assert made.ok == (made.tool is not None)
     assert made.ok or "compute" in made.reason  # a failure names the stage that failed
     assert not made.ok or ("FRAME = re.compile(" in made.tool.code and "def compute(" in made.tool.code)
