@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-# Scripted maker replies (the stub's): a plan, then a compute over the frame's list parameters
+# Scripted maker replies (the stub's): a plan (for later rounds), a compute over the frame's list parameters
 # (the last three; which words the two examples share decides how many come before them).
 PLAN = "v4 are divisors and v6 remainders: the answer is the number with those remainders."
 SIEVE_COMPUTE = '''```python
@@ -39,5 +39,5 @@ def test_demo_makes_a_staged_tool_and_answers_the_rest_with_it(llm_stub, tmp_pat
     # Three examples shown and three held out start making; the tool answers every request after.
     by_tool = [r for r in records if r["route"] == "tool"]
     assert len(by_tool) >= 4 and all(r["correct"] and r["llm_calls"] == 0 for r in by_tool)
-    plan_prompt = llm_stub.calls("maker")[0].messages[-1]["content"]
-    assert "{v4[2]=" in plan_prompt and "{v6[0]=" in plan_prompt  # the repeated clause became lists
+    prompt = llm_stub.calls("maker")[0].messages[-1]["content"]
+    assert "{#4[2]=" in prompt and "{#6[0]=" in prompt  # the repeated clause became lists
