@@ -63,11 +63,11 @@ class ComputePrompts:
     calls: str  # each training question's call of compute and its answer
 
     @classmethod
-    def of(cls, template: SlotTemplate, params: Parameters, arguments: list[list],
+    def of(cls, template: SlotTemplate, params: Parameters, first: dict, arguments: list[list],
            train: list[Example]) -> ComputePrompts:
-        """The prompts' parts; `arguments` are compute's arguments for each training question."""
+        """The prompts' parts; `first` are the first training question's slot values and
+        `arguments` compute's arguments for each training question."""
         notes = TIME_NOTE if any(mentions_time(kind) for kind in template.types) else ""
-        first = template.values(train[0].input)
         intro = INTRO.format(examples=format_examples(train, limit_chars=1000), notes=notes,
                              frame=_trim(params.shown(template, first), 2500))
         return cls(intro=intro, arguments=params.described(template, arguments[0]),
@@ -76,18 +76,21 @@ class ComputePrompts:
 
     def code_only(self) -> list[dict]:
         """Ask for compute straight away: the cheapest draw, and often enough."""
-        task = self.intro + CODE_TASK.format(arguments=self.arguments, calls=self.calls)
-        return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": task}]
+        return _opening(self.intro + CODE_TASK.format(arguments=self.arguments, calls=self.calls))
 
     def plan(self) -> list[dict]:
         """Ask what the values mean and how the answer follows, before any code."""
-        task = self.intro + PLAN_TASK.format(arguments=self.arguments, calls=self.calls)
-        return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": task}]
+        return _opening(self.intro + PLAN_TASK.format(arguments=self.arguments, calls=self.calls))
 
     def after_plan(self, plan_reply: str) -> list[dict]:
         """Continue the plan's conversation: ask for compute, doing the planned steps."""
         return self.plan() + [{"role": "assistant", "content": plan_reply},
                               {"role": "user", "content": COMPUTE_TASK.format(calls=self.calls)}]
+
+
+def _opening(task: str) -> list[dict]:
+    """A conversation that starts with one task."""
+    return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": task}]
 
 
 def compute_feedback(opening: list[dict], reply: str, verdict: Verdict) -> list[dict]:
