@@ -89,8 +89,8 @@ class StagedMaking:
         params = parameters_for(template, values)
         arguments = [params.arguments(v) for v in values]
         cases = [Example(input=json.dumps(a), target=ex.target) for a, ex in zip(arguments, train)]
-        compute_code = await self._stage(prompts.ComputePrompts.of(template, params, values[0], arguments, train),
-                                         cases)
+        asks = prompts.ComputePrompts.of(template, params, values[0], arguments, train)
+        compute_code = await self._stage(asks, cases)
         if compute_code is not None:
             yield compose(compute_code, template.parser_source(), params.source(), task_doc)
 
