@@ -185,15 +185,16 @@ class Maker:
                 raise _BudgetSpent
             return await self._draw(history, temperature, seed, spend, max_tokens)
 
-        async def check(code: str, entry: str, cases: list[Example]) -> Verdict:
+        async def check(code: str, entry: str, cases: list[Example], timeout_s: float | None) -> Verdict:
             verdict = await self.verifier.verify(VerifyTool(
                 request_id=new_request_id(), trace_id=msg.trace_id, task=msg.task, code=code,
-                entry=entry, shape="end_to_end", cases=cases, timeout_s=self.config.compute_timeout_s))
+                entry=entry, shape="end_to_end", cases=cases, timeout_s=timeout_s))
             spend.llm += verdict.spend
             return verdict
 
         budget = StagedBudget(samples=self.config.samples_per_round,
-                              rounds=self.config.rounds, temperature=self.config.temperature)
+                              rounds=self.config.rounds, temperature=self.config.temperature,
+                              timeout_s=self.config.compute_timeout_s)
         staged, best = StagedMaking(draw, check, budget), None
         spend.rounds += 1
         try:

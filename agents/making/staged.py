@@ -25,7 +25,7 @@ from agents.making import staged_prompts as prompts
 from agents.making.code_extract import CodeExtractionError, add_missing_imports, extract_function
 from agents.making.parameters import parameters_for
 from agents.making.slots import find_slots
-from bus.wire.messages import Verdict
+from bus.wire.messages import CaseResult, Verdict
 from bus.wire.tool_spec import Example
 
 # (messages, temperature, seed[, max_tokens]) -> the model's reply text; the maker counts the spend.
@@ -34,17 +34,20 @@ Draw = Callable[..., Awaitable[str]]
 # (or looping on one line) at 10 tokens/s.
 PLAN_MAX_TOKENS = 260
 COMPUTE_MAX_TOKENS = 400
-# (code, entry, cases) -> verdict from the sandbox verifier, scored by the task's rules.
-Check = Callable[[str, str, list[Example]], Awaitable[Verdict]]
+# (code, entry, cases, timeout_s) -> verdict from the sandbox verifier, scored by the task's
+# rules; a timeout of None is the verifier's own (the serving limit).
+Check = Callable[[str, str, list[Example], float | None], Awaitable[Verdict]]
 
 
 @dataclass(frozen=True)
 class StagedBudget:
-    """How many compute functions may be drawn, and at what temperature."""
+    """How many compute functions may be drawn, at what temperature, and how fast they must be."""
 
     samples: int = 4
     rounds: int = 2
     temperature: float = 0.8
+    # Far below the serving limit: code slow on the examples times out on larger values.
+    timeout_s: float = 0.5
 
 
 def compute_harness(code: str) -> str:
@@ -62,12 +65,20 @@ def compose(compute_code: str, parse_code: str, arguments_code: str, doc: str) -
             f"    return str(compute(*arguments(parse(question))))\n")
 
 
-def closeness(verdict: Verdict) -> tuple[int, float]:
-    """Cases passed, then how alike the other answers are to the expected ones: of functions
-    that pass nothing, one returning ']' for ']]' is a better start for a repair than 'Invalid'."""
+def closeness(verdict: Verdict) -> tuple[int, int, float]:
+    """Right answers (in time or not), then those in time, then how alike the other answers are
+    to the expected ones: a right but slow function needs only speed, and of functions that pass
+    nothing, one returning ']' for ']]' is a better start for a repair than 'Invalid'."""
+    slow = sum(is_slow(c) for c in verdict.cases)
     alike = [SequenceMatcher(None, c.got, c.expected).ratio() for c in verdict.cases
-             if not c.ok and c.got is not None]
-    return verdict.passed, sum(alike) / len(verdict.cases) if verdict.cases else 0.0
+             if not c.ok and not is_slow(c) and c.got is not None]
+    return (verdict.passed + slow, verdict.passed,
+            sum(alike) / len(verdict.cases) if verdict.cases else 0.0)
+
+
+def is_slow(case: CaseResult) -> bool:
+    """Whether a training call was answered right, but only under the serving limit."""
+    return case.error == prompts.SLOW
 
 
 class StagedMaking:
@@ -95,9 +106,10 @@ class StagedMaking:
             yield compose(compute_code, template.parser_source(), params.source(), task_doc)
 
     async def _stage(self, asks: prompts.ComputePrompts, cases: list[Example]) -> str | None:
-        """Sample-and-verify compute; returns the first version that passes all cases, if any.
-        Round one asks for code straight away; later rounds alternate repairs of the best
-        function so far (shown its exact failures) with fresh plan-then-code draws."""
+        """Sample-and-verify compute; returns the first version that passes all cases in time,
+        else one that is right but slow, if any. Round one asks for code straight away; later
+        rounds alternate repairs of the best function so far (shown its exact failures) with
+        fresh plan-then-code draws."""
         seen, best, n = set(), None, self.budget.samples
         for round_no in range(self.budget.rounds):
             for i in range(n):
@@ -108,7 +120,7 @@ class StagedMaking:
                 elif best is not None and i % 2 == 0:
                     # At temperature 0 a repair tends to repeat the function it was shown.
                     temperature = max(temperature, self.budget.temperature / 2)
-                    history = prompts.compute_feedback(*best)
+                    history = prompts.compute_feedback(*best[:3], self.budget.timeout_s)
                 else:
                     plan = await self.draw(asks.plan(), temperature, seed, PLAN_MAX_TOKENS)
                     history = asks.after_plan(plan)
@@ -120,10 +132,29 @@ class StagedMaking:
                 if code in seen:
                     continue
                 seen.add(code)
-                verdict = await self.check(compute_harness(code), "check_compute", cases)
+                verdict = await self._verify(code, cases)
                 if verdict.passed == verdict.total:
                     return code  # stop at the first verified computation: samples cost
                 if best is None or closeness(verdict) > closeness(best[2]):
-                    best = (history, reply, verdict)
+                    best = (history, reply, verdict, code)
+        if best is not None and closeness(best[2])[0] == len(cases):
+            # Slow on some examples but right on all: serving answers what it can in time and
+            # the solver the rest, which beats no tool.
+            self.notes.append("the compute function kept is right but slow on some examples")
+            return best[3]
         self.notes.append(f"no compute function returned all {len(cases)} training answers")
         return None
+
+    async def _verify(self, code: str, cases: list[Example]) -> Verdict:
+        """Check compute under the making limit; calls that time out are run again under the
+        serving limit, and those then right are marked slow, not wrong."""
+        harness = compute_harness(code)
+        verdict = await self.check(harness, "check_compute", cases, self.budget.timeout_s)
+        late = [i for i, c in enumerate(verdict.cases) if (c.error or "").startswith("timeout")]
+        if not late:
+            return verdict
+        again = await self.check(harness, "check_compute", [cases[i] for i in late], None)
+        results = list(verdict.cases)
+        for i, case in zip(late, again.cases):
+            results[i] = case.model_copy(update={"ok": False, "error": prompts.SLOW}) if case.ok else case
+        return verdict.model_copy(update={"cases": results})

@@ -48,8 +48,8 @@ TIME_NOTE = ("Times of day are given as minutes after midnight (09:30 is 570, 13
              "defined for you and turns minutes back into that form (clock(570) == '09:30').\n\n")
 
 FEEDBACK = (
-    "Your function returns the right answer for {passed} of {total} examples. It is wrong "
-    "here:\n\n{failures}\n\nFix it. Reply with only the complete corrected function in one "
+    "Your function returns the right answer in time for {passed} of {total} examples. It "
+    "fails here:\n\n{failures}\n\nFix it. Reply with only the complete corrected function in one "
     "```python block."
 )
 
@@ -93,12 +93,28 @@ def _opening(task: str) -> list[dict]:
     return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": task}]
 
 
-def compute_feedback(opening: list[dict], reply: str, verdict: Verdict) -> list[dict]:
-    """The conversation, the model's last function, and the training calls it got wrong, each
-    with the exact difference between what it returned and the answer."""
+# Marks a training call whose answer was right but came only under the serving limit.
+SLOW = "slow"
+# A right answer that came too late: the fix is speed, and the usual cause is a loop over
+# every number up to a large bound.
+SLOW_OUTCOME = ("returned the right answer, but took longer than {limit:g} s, and questions with "
+                "larger values would take far longer: make it much faster, for example by "
+                "stepping through candidates in large strides or computing the answer directly "
+                "instead of trying every number")
+
+
+def compute_feedback(opening: list[dict], reply: str, verdict: Verdict,
+                     limit_s: float) -> list[dict]:
+    """The conversation, the model's last function, and the training calls it got wrong (or
+    answered slower than `limit_s`), each with the exact difference from the answer."""
     lines = []
     for case in [c for c in verdict.cases if not c.ok][:3]:
-        outcome = f"raised {case.error}" if case.error else f"returned {case.got!r}"
+        if case.error == SLOW:
+            outcome = SLOW_OUTCOME.format(limit=limit_s)
+        elif case.error:
+            outcome = f"raised {case.error}"
+        else:
+            outcome = f"returned {case.got!r}"
         line = (f"compute({_args(json.loads(case.input))})\n  expected: {case.expected!r}\n"
                 f"  {outcome}")
         if not case.error and case.got is not None:

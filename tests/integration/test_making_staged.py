@@ -71,7 +71,7 @@ async def test_failing_compute_gets_training_calls_back_never_held_out_ones(llm_
     assert summary.made[0].ok
     calls = llm_stub.calls("maker")
     feedback = calls[-1].messages[-1]["content"]
-    assert "right answer for 0 of 3 examples" in feedback
+    assert "right answer in time for 0 of 3 examples" in feedback
     assert "expected:" in feedback and "returned" in feedback
     # The first 6 labelled requests are examples: 3 shown to the maker and 3 held out.
     shown = "\n".join(m["content"] for c in calls for m in c.messages)
@@ -127,3 +127,34 @@ async def test_a_compute_too_slow_for_the_making_limit_is_sent_back_as_a_timeout
     assert summary.made[0].ok
     feedback = llm_stub.calls("maker")[-1].messages[-1]["content"]
     assert "raised timeout" in feedback
+
+
+# Right, but it spins for 0.3 s of wall-clock time on every call.
+SLOW_RIGHT_COMPUTE = '''```python
+import datetime
+def compute(box, limit, item, divisor, who, remainder):
+    start = datetime.datetime.now()
+    while (datetime.datetime.now() - start).total_seconds() < 0.3:
+        pass
+    for n in range(remainder, limit + 1, divisor):
+        if n > 0:
+            return str(n)
+    return "none"
+```'''
+
+
+async def test_a_right_but_slow_compute_is_sent_back_to_be_made_faster(llm_stub, tmp_path):
+    llm_stub.script_sequence([SLOW_RIGHT_COMPUTE, RIGHT_COMPUTE], role="maker")
+    summary, _, _ = await run_lines(llm_stub, tmp_path, remainder_requests(8), shapes=("staged",),
+                                    samples_per_round=1, rounds=2, compute_timeout_s=0.1)
+    assert summary.made[0].ok and "for n in range" in summary.made[0].tool.code
+    assert "datetime" not in summary.made[0].tool.code
+    feedback = llm_stub.calls("maker")[-1].messages[-1]["content"]
+    assert "right answer, but took longer than 0.1 s" in feedback and "in time for 0 of 3" in feedback
+
+
+async def test_a_right_but_slow_compute_is_kept_when_no_faster_one_comes(llm_stub, tmp_path):
+    llm_stub.script_sequence([SLOW_RIGHT_COMPUTE, WRONG_COMPUTE], role="maker")
+    summary, _, _ = await run_lines(llm_stub, tmp_path, remainder_requests(8), shapes=("staged",),
+                                    samples_per_round=1, rounds=2, compute_timeout_s=0.1)
+    assert summary.made[0].ok and "datetime" in summary.made[0].tool.code

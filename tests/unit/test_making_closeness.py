@@ -20,3 +20,11 @@ def test_near_answers_rank_above_wrong_kinds_of_answer_and_errors():
 
 def test_a_passed_case_outranks_any_closeness():
     assert closeness(verdict(("]]", "]]"), ("x", ")>"))) > closeness(verdict(("]", "]]"), (")", ")>")))
+
+
+def test_a_right_but_slow_answer_outranks_a_wrong_one_and_yields_to_one_in_time():
+    def slow(want: str) -> CaseResult:
+        return CaseResult(input="[]", expected=want, got=None, ok=False, error="slow")
+    right_slow = Verdict(request_id="r", trace_id="t", passed=0, total=1, cases=[slow("]]")])
+    assert closeness(right_slow) > closeness(verdict(("]", "]]")))
+    assert closeness(verdict(("]]", "]]"))) > closeness(right_slow)
