@@ -44,15 +44,28 @@ class Channel:
     def __init__(self, msgpack, codec, rfd, wfd):
         self.rfd, self.wfd = rfd, wfd
         self.unpackb = msgpack.unpackb
+        self.Unpacker = msgpack.Unpacker
         self.collector_paused = codec.collector_paused
         self.packb = msgpack.packb
 
     def read(self):
         """Block for the next frame from the host; EOF ends the worker."""
-        size = int.from_bytes(self._exact(4), "big")
-        body = self._exact(size)
+        body = self.read_body()
         with self.collector_paused():
             return self.unpackb(body, raw=False)
+
+    def read_lazily(self):
+        """Block for the next frame; an unpacker over its items, which the caller decodes as it goes."""
+        body = self.read_body()
+        unpacker = self.Unpacker(raw=False, max_buffer_size=max(len(body), 1))
+        unpacker.feed(body)
+        unpacker.read_array_header()
+        return unpacker
+
+    def read_body(self):
+        """The next frame's encoded body."""
+        size = int.from_bytes(self._exact(4), "big")
+        return self._exact(size)
 
     def _exact(self, n):
         """Read exactly n bytes."""
@@ -162,13 +175,15 @@ class Worker:
             why = f"value cannot be encoded: {type(exc).__name__}: {exc}"[:MAX_DETAIL]
         return ERROR_CODES["invalid_output"], self.packb(why)
 
-    def run(self, key, code, entry, arg_lists):
-        """Run one batch; results stream back in 'part' frames and end with a 'done' frame."""
+    def run(self, key, code, entry, count, next_args):
+        """Run one batch of `count` calls, each call's arguments decoded by `next_args` just before
+        it runs (decoding them all first costs a second pass over the batch and its memory);
+        results stream back in 'part' frames and end with a 'done' frame."""
         if key not in self.tools:
             if self.tools:  # one tool per worker: the host never mixes tools in a process
-                return self.fail_all(len(arg_lists), ERROR_CODES["rejected"], "internal: this worker serves another tool")
+                return self.fail_all(count, ERROR_CODES["rejected"], "internal: this worker serves another tool")
             if code is None:
-                return self.fail_all(len(arg_lists), ERROR_CODES["rejected"], "internal: tool not loaded")
+                return self.fail_all(count, ERROR_CODES["rejected"], "internal: tool not loaded")
             self.load(key, code)
         namespace, load_error = self.tools[key]
         if load_error is None:
@@ -176,11 +191,12 @@ class Worker:
             if not callable(fn):
                 load_error = (ERROR_CODES["tool_error"], f"entry {entry!r} is not a function defined by the code")
         if load_error is not None:
-            return self.fail_all(len(arg_lists), *load_error)
+            return self.fail_all(count, *load_error)
         codes, out, size = bytearray(), [], 0
         progress, clock, encode, packb = self.progress, time.monotonic, self.encode_value, self.packb
         last_flush = clock()
-        for index, args in enumerate(arg_lists):
+        for index in range(count):
+            args = next_args()
             started = clock()
             progress(index, started)
             try:
@@ -211,14 +227,13 @@ class Worker:
         self.channel.write_raw(b"\x93\xa4" + tag + self.packb(codes) + self.array_header(len(out)) + b"".join(out))
 
     def serve(self):
-        """Answer frames until the host says exit or closes the pipe."""
+        """Answer 'run' frames until the host closes the pipe."""
         while True:
-            frame = self.channel.read()
-            if frame[0] == "run":
-                _, key, code, entry, arg_lists = frame
-                self.run(key, code, entry, arg_lists)
-            elif frame[0] == "exit":
-                return
+            frame = self.channel.read_lazily()
+            if frame.unpack() != "run":
+                raise EOFError("the host sent a frame other than 'run'")
+            key, code, entry = frame.unpack(), frame.unpack(), frame.unpack()
+            self.run(key, code, entry, frame.read_array_header(), frame.unpack)
 
 
 def main():
