@@ -76,9 +76,14 @@ class Verifier(SandboxedAgent):
         return args, problems, records
 
 
+# A traceback ends with the exception: keep its tail, where the model sees what went wrong.
+ERROR_TAIL_CHARS = 600
+
+
 def _error_text(res) -> str:
-    """A short description of a failed sandbox call."""
-    return f"{res.error}: {res.detail}"[:600]
+    """A short description of a failed sandbox call: its kind and the end of its detail."""
+    detail = res.detail if len(res.detail) <= ERROR_TAIL_CHARS else "..." + res.detail[-ERROR_TAIL_CHARS:]
+    return f"{res.error}: {detail}"
 
 
 def _verdict(msg: VerifyTool, outcomes: list[tuple[str | None, str | None]]) -> Verdict:

@@ -35,6 +35,19 @@ async def test_each_case_is_run_and_scored_on_its_own(verifier):
     assert verdict.cases[1].error is None  # a wrong answer is not an error
 
 
+# Deep recursion makes a long traceback; the exception that ends it must reach the maker.
+DEEP_FAILURE = ("def solve(question: str) -> str:\n    return down(40)\n\n\n"
+                "def down(n):\n    if n == 0:\n        raise ValueError('the real cause')\n"
+                "    return down(n - 1)  # " + "a long line makes a long traceback " * 10 + "\n")
+
+
+async def test_a_long_traceback_keeps_its_kind_and_its_end(verifier):
+    verdict = await verifier.verify(VerifyTool(code=DEEP_FAILURE, cases=CASES[:1], request_id="v9",
+                                               trace_id="t9"))
+    error = verdict.cases[0].error
+    assert error.startswith("tool_error: ...") and "ValueError: the real cause" in error
+
+
 async def test_forbidden_code_fails_every_case_before_the_sandbox(verifier):
     code = "import os\ndef solve(question: str) -> str:\n    return os.getcwd()\n"
     verdict = await verifier.verify(VerifyTool(code=code, cases=CASES[:2]))
