@@ -81,6 +81,17 @@ def is_slow(case: CaseResult) -> bool:
     return case.error == prompts.SLOW
 
 
+@dataclass(frozen=True)
+class _Attempt:
+    """One drawn compute function: the conversation that asked for it, the reply, its code and
+    its verdict on the training calls."""
+
+    history: list[dict]
+    reply: str
+    code: str
+    verdict: Verdict
+
+
 class StagedMaking:
     """Finds the frame, then samples compute functions; yields composed candidate tools."""
 
@@ -120,7 +131,8 @@ class StagedMaking:
                 elif best is not None and i % 2 == 0:
                     # At temperature 0 a repair tends to repeat the function it was shown.
                     temperature = max(temperature, self.budget.temperature / 2)
-                    history = prompts.compute_feedback(*best[:3], self.budget.timeout_s)
+                    history = prompts.compute_feedback(best.history, best.reply, best.verdict,
+                                                       self.budget.timeout_s)
                 else:
                     plan = await self.draw(asks.plan(), temperature, seed, PLAN_MAX_TOKENS)
                     history = asks.after_plan(plan)
@@ -135,13 +147,13 @@ class StagedMaking:
                 verdict = await self._verify(code, cases)
                 if verdict.passed == verdict.total:
                     return code  # stop at the first verified computation: samples cost
-                if best is None or closeness(verdict) > closeness(best[2]):
-                    best = (history, reply, verdict, code)
-        if best is not None and closeness(best[2])[0] == len(cases):
+                if best is None or closeness(verdict) > closeness(best.verdict):
+                    best = _Attempt(history, reply, code, verdict)
+        if best is not None and closeness(best.verdict)[0] == len(cases):
             # Slow on some examples but right on all: serving answers what it can in time and
             # the solver the rest, which beats no tool.
             self.notes.append("the compute function kept is right but slow on some examples")
-            return best[3]
+            return best.code
         self.notes.append(f"no compute function returned all {len(cases)} training answers")
         return None
 
