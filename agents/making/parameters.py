@@ -38,7 +38,10 @@ class Parameters:
         for p, label in enumerate(self.labels):
             where = (f"the {{{label}[k]}} of each repeat, in order" if p in self.grouped
                      else f"the {{{label}}} of the question")
-            lines.append(f"{label} ({self._annotation(p, template)}): {where}, e.g. {arguments[p]!r}")
+            kind = template.types[self.columns[p][0]]
+            words = _words(f"list[{kind}]" if p in self.grouped else kind)
+            typed = self._annotation(p, template) + (f", {words}" if words else "")
+            lines.append(f"{label} ({typed}): {where}, e.g. {arguments[p]!r}")
         return "\n".join(lines)
 
     def shown(self, template: SlotTemplate, values: dict) -> str:
@@ -65,6 +68,20 @@ class Parameters:
     def _annotation(self, p: int, template: SlotTemplate) -> str:
         inner = annotation(template.types[self.columns[p][0]])
         return f"list[{inner}]" if p in self.grouped else inner
+
+
+def _words(kind: str) -> str:
+    """What a structured kind's values are, in words, or '' for plain numbers and text: a small
+    model reads a `list[list[int]]` of time ranges as a flat list of numbers."""
+    if kind == "time":
+        return "times of day in minutes after midnight"
+    if kind.startswith("range["):
+        inner = _words(kind[6:-1])
+        return "[start, end] pairs" + (f" of {inner}" if inner else "")
+    if kind.startswith("list["):
+        inner = _words(kind[5:-1])
+        return f"a list of {inner}" if inner else ""
+    return ""
 
 
 def parameters_for(template: SlotTemplate, values: list[dict]) -> Parameters:

@@ -120,7 +120,7 @@ class StagedMaking:
         """Sample-and-verify compute; returns the first version that passes all cases in time,
         else one that is right but slow, if any. Round one asks for code straight away; later
         rounds alternate repairs of the best function so far (shown its exact failures) with
-        fresh plan-then-code draws."""
+        fresh plan-then-code draws, or only repair once the best is right but slow."""
         seen, best, n = set(), None, self.budget.samples
         for round_no in range(self.budget.rounds):
             for i in range(n):
@@ -128,8 +128,10 @@ class StagedMaking:
                 seed = 100 * round_no + i
                 if round_no == 0:
                     history = asks.code_only()
-                elif best is not None and i % 2 == 0:
-                    # At temperature 0 a repair tends to repeat the function it was shown.
+                elif best is not None and (i % 2 == 0 or self._all_right(best)):
+                    # A function right on every example, if slow, needs only speed: a repair
+                    # keeps what it got right, a fresh plan starts over. At temperature 0 a
+                    # repair tends to repeat the function it was shown.
                     temperature = max(temperature, self.budget.temperature / 2)
                     history = prompts.compute_feedback(best.history, best.reply, best.verdict,
                                                        self.budget.timeout_s)
@@ -149,13 +151,18 @@ class StagedMaking:
                     return code  # stop at the first verified computation: samples cost
                 if best is None or closeness(verdict) > closeness(best.verdict):
                     best = _Attempt(history, reply, code, verdict)
-        if best is not None and closeness(best.verdict)[0] == len(cases):
+        if best is not None and self._all_right(best):
             # Slow on some examples but right on all: serving answers what it can in time and
             # the solver the rest, which beats no tool.
             self.notes.append("the compute function kept is right but slow on some examples")
             return best.code
         self.notes.append(f"no compute function returned all {len(cases)} training answers")
         return None
+
+    @staticmethod
+    def _all_right(attempt: _Attempt) -> bool:
+        """Whether a function returned every training answer, in time or not."""
+        return closeness(attempt.verdict)[0] == attempt.verdict.total
 
     async def _verify(self, code: str, cases: list[Example]) -> Verdict:
         """Check compute under the making limit; calls that time out are run again under the

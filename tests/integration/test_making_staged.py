@@ -158,3 +158,16 @@ async def test_a_right_but_slow_compute_is_kept_when_no_faster_one_comes(llm_stu
     summary, _, _ = await run_lines(llm_stub, tmp_path, remainder_requests(8), shapes=("staged",),
                                     samples_per_round=1, rounds=2, compute_timeout_s=0.1)
     assert summary.made[0].ok and "datetime" in summary.made[0].tool.code
+
+
+async def test_once_the_best_compute_is_right_but_slow_every_later_draw_repairs_it(llm_stub, tmp_path):
+    llm_stub.script(PLAN, role="maker", match=asks_for_plan)
+    llm_stub.script_sequence([SLOW_RIGHT_COMPUTE, WRONG_COMPUTE,
+                              WRONG_COMPUTE.replace("limit", "limit - 1"), RIGHT_COMPUTE], role="maker")
+    summary, _, _ = await run_lines(llm_stub, tmp_path, remainder_requests(8), shapes=("staged",),
+                                    samples_per_round=2, rounds=2, compute_timeout_s=0.1)
+    assert summary.made[0].ok and "datetime" not in summary.made[0].tool.code
+    asked = [c.messages[-1]["content"] for c in llm_stub.calls("maker")]
+    # Round two has no plan draw: both of its draws are told to make the slow function faster.
+    assert not any("Do not write code yet" in a for a in asked)
+    assert ["took longer than 0.1 s" in a for a in asked] == [False, False, True, True]

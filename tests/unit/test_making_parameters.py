@@ -45,3 +45,17 @@ def test_two_alike_clauses_stay_scalars():
     template = find_slots(two)
     params = parameters_for(template, [template.values(q) for q in two])
     assert not params.grouped
+
+
+def test_time_ranges_are_described_as_start_end_pairs_in_minutes():
+    questions = [f"Meet for {hours} hours. A is free: {free}. When?"
+                 for hours, free in ((1, "09:00 - 09:30, 10:30 - 13:00"), (2, "08:00 - 12:00"),
+                                     (3, "13:30 - 14:00, 14:30 - 16:00, 16:30 - 17:00"))]
+    template = find_slots(questions)
+    values = [template.values(q) for q in questions]
+    params = parameters_for(template, values)
+    described = params.described(template, params.arguments(values[0])).splitlines()
+    assert described[0].startswith("#1 (int): ")
+    assert described[1].startswith("#2 (list[list[int]], a list of [start, end] pairs of times of "
+                                   "day in minutes after midnight): ")
+    assert described[1].endswith("e.g. [[540, 570], [630, 780]]")
