@@ -120,7 +120,8 @@ class StagedMaking:
         """Sample-and-verify compute; returns the first version that passes all cases in time,
         else one that is right but slow, if any. Round one asks for code straight away; later
         rounds alternate repairs of the best function so far (shown its exact failures) with
-        fresh plan-then-code draws, or only repair once the best is right but slow."""
+        fresh plan-then-code draws; once the best is right but slow, each draw first asks how
+        to make it faster."""
         seen, best, n = set(), None, self.budget.samples
         for round_no in range(self.budget.rounds):
             for i in range(n):
@@ -128,16 +129,24 @@ class StagedMaking:
                 seed = 100 * round_no + i
                 if round_no == 0:
                     history = asks.code_only()
-                elif best is not None and (i % 2 == 0 or self._all_right(best)):
-                    # A function right on every example, if slow, needs only speed: a repair
-                    # keeps what it got right, a fresh plan starts over. At temperature 0 a
-                    # repair tends to repeat the function it was shown.
+                elif best is not None and self._all_right(best):
+                    # Right on every example but slow: only speed is missing. Told so, a small
+                    # model repeats its function; asked first how to be faster, it names a
+                    # quicker method and then writes it.
+                    temperature = max(temperature, self.budget.temperature / 2)
+                    asked = prompts.speed_plan(best.history, best.reply, best.verdict,
+                                               self.budget.timeout_s)
+                    plan = await self.draw(asked, temperature, seed, PLAN_MAX_TOKENS)
+                    history = asks.after_plan(asked, plan)
+                elif best is not None and i % 2 == 0:
+                    # At temperature 0 a repair tends to repeat the function it was shown.
                     temperature = max(temperature, self.budget.temperature / 2)
                     history = prompts.compute_feedback(best.history, best.reply, best.verdict,
                                                        self.budget.timeout_s)
                 else:
-                    plan = await self.draw(asks.plan(), temperature, seed, PLAN_MAX_TOKENS)
-                    history = asks.after_plan(plan)
+                    asked = asks.plan()
+                    plan = await self.draw(asked, temperature, seed, PLAN_MAX_TOKENS)
+                    history = asks.after_plan(asked, plan)
                 reply = await self.draw(history, temperature, seed, COMPUTE_MAX_TOKENS)
                 try:
                     code = add_missing_imports(extract_function(reply, "compute"))

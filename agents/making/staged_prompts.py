@@ -82,10 +82,11 @@ class ComputePrompts:
         """Ask what the values mean and how the answer follows, before any code."""
         return _opening(self.intro + PLAN_TASK.format(arguments=self.arguments, calls=self.calls))
 
-    def after_plan(self, plan_reply: str) -> list[dict]:
-        """Continue the plan's conversation: ask for compute, doing the planned steps."""
-        return self.plan() + [{"role": "assistant", "content": plan_reply},
-                              {"role": "user", "content": COMPUTE_TASK.format(calls=self.calls)}]
+    def after_plan(self, asked: list[dict], plan_reply: str) -> list[dict]:
+        """Continue a plan's conversation (`asked` ends with its question): ask for compute,
+        doing the planned steps."""
+        return asked + [{"role": "assistant", "content": plan_reply},
+                        {"role": "user", "content": COMPUTE_TASK.format(calls=self.calls)}]
 
 
 def _opening(task: str) -> list[dict]:
@@ -101,6 +102,21 @@ SLOW_OUTCOME = ("returned the right answer, but took longer than {limit:g} s, an
                 "larger values would take far longer: make it much faster, for example by "
                 "stepping through candidates in large strides or computing the answer directly "
                 "instead of trying every number")
+
+
+SPEED_PLAN = (
+    "Your function returns the right answers, but too slowly: on {slow} of {total} examples it "
+    "took longer than {limit:g} s, and questions with larger values would take far longer. In a "
+    "few short sentences say why it is slow and how to find the same answers in far fewer steps "
+    "(name the method if it is a well-known one). Do not write code yet."
+)
+
+
+def speed_plan(opening: list[dict], reply: str, verdict: Verdict, limit_s: float) -> list[dict]:
+    """The conversation and the model's last function, right but slow: ask how to make it fast."""
+    slow = sum(case.error == SLOW for case in verdict.cases)
+    task = SPEED_PLAN.format(slow=slow, total=verdict.total, limit=limit_s)
+    return opening + [{"role": "assistant", "content": reply}, {"role": "user", "content": task}]
 
 
 def compute_feedback(opening: list[dict], reply: str, verdict: Verdict,

@@ -1,0 +1,36 @@
+"""The staged shape's repair conversations: what the model is told about its last function."""
+from __future__ import annotations
+
+from agents.making import staged_prompts as prompts
+from bus.wire.messages import CaseResult, Verdict
+
+OPENING = [{"role": "system", "content": "s"}, {"role": "user", "content": "write compute"}]
+
+
+def case(args: str, want: str, got: str | None, error: str | None = None) -> CaseResult:
+    return CaseResult(input=args, expected=want, got=got, ok=got == want and error is None, error=error)
+
+
+def verdict(*cases: CaseResult) -> Verdict:
+    return Verdict(request_id="r", trace_id="t", passed=sum(c.ok for c in cases), total=len(cases),
+                   cases=list(cases))
+
+
+def test_feedback_tells_wrong_slow_and_raising_calls_apart_and_skips_the_right_ones():
+    shown = verdict(case("[1, 2]", "3", "3"), case("[5, 107]", "14687", None, prompts.SLOW),
+                    case("[2, 2]", "4", "5"), case("[0, 0]", "0", None, "ZeroDivisionError: x"))
+    history = prompts.compute_feedback(OPENING, "```python\nold\n```", shown, 0.5)
+    assert history[:2] == OPENING and history[2] == {"role": "assistant", "content": "```python\nold\n```"}
+    told = history[3]["content"]
+    assert "in time for 1 of 4" in told and "compute(1, 2)" not in told
+    assert "compute(5, 107)\n  expected: '14687'\n  returned the right answer, but took longer than 0.5 s" in told
+    assert "compute(2, 2)\n  expected: '4'\n  returned '5'" in told
+    assert "compute(0, 0)\n  expected: '0'\n  raised ZeroDivisionError: x" in told
+
+
+def test_the_speed_question_counts_the_slow_calls_and_asks_for_no_code():
+    slow = verdict(case("[1]", "1", "1"), case("[2]", "2", None, prompts.SLOW))
+    history = prompts.speed_plan(OPENING, "reply", slow, 0.25)
+    told = history[-1]["content"]
+    assert history[-2] == {"role": "assistant", "content": "reply"}
+    assert "on 1 of 2 examples it took longer than 0.25 s" in told and told.endswith("Do not write code yet.")
