@@ -118,35 +118,15 @@ class StagedMaking:
 
     async def _stage(self, asks: prompts.ComputePrompts, cases: list[Example]) -> str | None:
         """Sample-and-verify compute; returns the first version that passes all cases in time,
-        else one that is right but slow, if any. Round one asks for code straight away; later
-        rounds alternate repairs of the best function so far (shown its exact failures) with
-        fresh plan-then-code draws; once the best is right but slow, each draw first asks how
-        to make it faster."""
-        seen, best, n = set(), None, self.budget.samples
+        else one that is right but slow, if any (see `_ask` for what each draw is asked)."""
+        seen, best, faster, n = set(), None, None, self.budget.samples
         for round_no in range(self.budget.rounds):
             for i in range(n):
                 temperature = self.budget.temperature * i / max(1, n - 1)
                 seed = 100 * round_no + i
-                if round_no == 0:
-                    history = asks.code_only()
-                elif best is not None and self._all_right(best):
-                    # Right on every example but slow: only speed is missing. Told so, a small
-                    # model repeats its function; asked first how to be faster, it names a
-                    # quicker method and then writes it.
-                    temperature = max(temperature, self.budget.temperature / 2)
-                    asked = prompts.speed_plan(best.history, best.reply, best.verdict,
-                                               self.budget.timeout_s)
-                    plan = await self.draw(asked, temperature, seed, PLAN_MAX_TOKENS)
-                    history = asks.after_plan(asked, plan)
-                elif best is not None and i % 2 == 0:
-                    # At temperature 0 a repair tends to repeat the function it was shown.
-                    temperature = max(temperature, self.budget.temperature / 2)
-                    history = prompts.compute_feedback(best.history, best.reply, best.verdict,
-                                                       self.budget.timeout_s)
-                else:
-                    asked = asks.plan()
-                    plan = await self.draw(asked, temperature, seed, PLAN_MAX_TOKENS)
-                    history = asks.after_plan(asked, plan)
+                speeding = round_no > 0 and best is not None and self._all_right(best)
+                history, temperature = await self._ask(
+                    asks, round_no, i, best, faster if speeding else None, temperature, seed)
                 reply = await self.draw(history, temperature, seed, COMPUTE_MAX_TOKENS)
                 try:
                     code = add_missing_imports(extract_function(reply, "compute"))
@@ -158,8 +138,11 @@ class StagedMaking:
                 verdict = await self._verify(code, cases)
                 if verdict.passed == verdict.total:
                     return code  # stop at the first verified computation: samples cost
+                attempt = _Attempt(history, reply, code, verdict)
+                if speeding:
+                    faster = attempt
                 if best is None or closeness(verdict) > closeness(best.verdict):
-                    best = _Attempt(history, reply, code, verdict)
+                    best = attempt
         if best is not None and self._all_right(best):
             # Slow on some examples but right on all: serving answers what it can in time and
             # the solver the rest, which beats no tool.
@@ -167,6 +150,36 @@ class StagedMaking:
             return best.code
         self.notes.append(f"no compute function returned all {len(cases)} training answers")
         return None
+
+    async def _ask(self, asks: prompts.ComputePrompts, round_no: int, i: int,
+                   best: _Attempt | None, faster: _Attempt | None, temperature: float,
+                   seed: int) -> tuple[list[dict], float]:
+        """The conversation asking for the i-th compute function of a round, and its temperature.
+        Round one asks for code straight away. Later rounds alternate a repair of the best
+        function so far (shown its exact failures) with a fresh plan, then code. Once the best
+        is right but slow, they alternate asking how to make it faster (a plan, then code) with
+        a repair of the last faster attempt."""
+        if round_no == 0:
+            return asks.code_only(), temperature
+        # At temperature 0 a repair tends to repeat the function it was shown.
+        warm = max(temperature, self.budget.temperature / 2)
+        limit = self.budget.timeout_s
+        if faster is not None and i % 2 == 1:
+            # A faster method drawn from a plan often has one bug (a wrong modulus, say):
+            # repairing it keeps the method, where the slow function would only come back.
+            return (prompts.compute_feedback(faster.history, faster.reply, faster.verdict, limit),
+                    warm)
+        if best is not None and self._all_right(best):
+            # Only speed is missing. Told so, a small model repeats its function; asked first
+            # how to be faster, it names a quicker method and then writes it.
+            asked = prompts.speed_plan(best.history, best.reply, best.verdict, limit)
+            plan = await self.draw(asked, warm, seed, PLAN_MAX_TOKENS)
+            return asks.after_plan(asked, plan), warm
+        if best is not None and i % 2 == 0:
+            return prompts.compute_feedback(best.history, best.reply, best.verdict, limit), warm
+        asked = asks.plan()
+        plan = await self.draw(asked, temperature, seed, PLAN_MAX_TOKENS)
+        return asks.after_plan(asked, plan), temperature
 
     @staticmethod
     def _all_right(attempt: _Attempt) -> bool:
