@@ -124,9 +124,10 @@ class StagedMaking:
             for i in range(n):
                 temperature = self.budget.temperature * i / max(1, n - 1)
                 seed = 100 * round_no + i
+                # Once right on every example, the best stays so: a replacement must rank higher.
                 speeding = round_no > 0 and best is not None and self._all_right(best)
-                history, temperature = await self._ask(
-                    asks, round_no, i, best, faster if speeding else None, temperature, seed)
+                history, temperature = await self._ask(asks, round_no, i, best, faster,
+                                                       temperature, seed)
                 reply = await self.draw(history, temperature, seed, COMPUTE_MAX_TOKENS)
                 try:
                     code = add_missing_imports(extract_function(reply, "compute"))
