@@ -25,7 +25,7 @@ from agents.making import staged_prompts as prompts
 from agents.making.code_extract import CodeExtractionError, add_missing_imports, extract_function
 from agents.making.parameters import parameters_for
 from agents.making.slots import find_slots
-from bus.wire.messages import CaseResult, Verdict
+from bus.wire.messages import Verdict
 from bus.wire.tool_spec import Example
 
 # (messages, temperature, seed[, max_tokens]) -> the model's reply text; the maker counts the spend.
@@ -69,16 +69,11 @@ def closeness(verdict: Verdict) -> tuple[int, int, float]:
     """Right answers (in time or not), then those in time, then how alike the other answers are
     to the expected ones: a right but slow function needs only speed, and of functions that pass
     nothing, one returning ']' for ']]' is a better start for a repair than 'Invalid'."""
-    slow = sum(is_slow(c) for c in verdict.cases)
+    slow = sum(prompts.is_slow(c) for c in verdict.cases)
     alike = [SequenceMatcher(None, c.got, c.expected).ratio() for c in verdict.cases
-             if not c.ok and not is_slow(c) and c.got is not None]
+             if not c.ok and not prompts.is_slow(c) and c.got is not None]
     return (verdict.passed + slow, verdict.passed,
             sum(alike) / len(verdict.cases) if verdict.cases else 0.0)
-
-
-def is_slow(case: CaseResult) -> bool:
-    """Whether a training call was answered right, but only under the serving limit."""
-    return case.error == prompts.SLOW
 
 
 @dataclass(frozen=True)

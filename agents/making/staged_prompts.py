@@ -8,7 +8,7 @@ from agents.making.parameters import Parameters
 from agents.making.prompts import format_examples
 from agents.making.slot_values import mentions_time
 from agents.making.slots import SlotTemplate
-from bus.wire.messages import Verdict
+from bus.wire.messages import CaseResult, Verdict
 from bus.wire.tool_spec import Example
 
 SYSTEM = "You are an expert Python programmer and a careful problem solver."
@@ -104,6 +104,11 @@ SLOW_OUTCOME = ("returned the right answer, but took longer than {limit:g} s, an
                 "instead of trying every number")
 
 
+def is_slow(case: CaseResult) -> bool:
+    """Whether a training call was answered right, but only under the serving limit."""
+    return case.error == SLOW
+
+
 SPEED_PLAN = (
     "Your function returns the right answers, but too slowly: on {slow} of {total} examples it "
     "took longer than {limit:g} s, and questions with larger values would take far longer. In a "
@@ -114,7 +119,7 @@ SPEED_PLAN = (
 
 def speed_plan(opening: list[dict], reply: str, verdict: Verdict, limit_s: float) -> list[dict]:
     """The conversation and the model's last function, right but slow: ask how to make it fast."""
-    slow = sum(case.error == SLOW for case in verdict.cases)
+    slow = sum(is_slow(case) for case in verdict.cases)
     task = SPEED_PLAN.format(slow=slow, total=verdict.total, limit=limit_s)
     return opening + [{"role": "assistant", "content": reply}, {"role": "user", "content": task}]
 
@@ -125,7 +130,7 @@ def compute_feedback(opening: list[dict], reply: str, verdict: Verdict,
     answered slower than `limit_s`), each with the exact difference from the answer."""
     lines = []
     for case in [c for c in verdict.cases if not c.ok][:3]:
-        if case.error == SLOW:
+        if is_slow(case):
             outcome = SLOW_OUTCOME.format(limit=limit_s)
         elif case.error:
             outcome = f"raised {case.error}"
