@@ -78,8 +78,10 @@ class Tally:
     n: int = 0
     correct: int = 0
     spend: Spend = NOTHING
-    python_lines: int = 0
+    python_lines: int = 0  # executed statements: a loop body counts once per pass
     simulated_lines: int = 0
+    program_lines: int = 0  # distinct program lines that ran, summed over programs
+    simulated_program_lines: int = 0
     errors: dict[str, int] = field(default_factory=dict)
 
     def add(self, result: SolverResult, ok: bool) -> None:
@@ -90,6 +92,8 @@ class Tally:
         if result.trace is not None:
             self.python_lines += result.trace.python_lines
             self.simulated_lines += result.trace.simulated_lines
+            self.program_lines += len(result.trace.line_runners)
+            self.simulated_program_lines += result.trace.simulated_program_lines
         if result.error:
             self.errors[result.error] = self.errors.get(result.error, 0) + 1
 
@@ -100,6 +104,8 @@ class Tally:
         self.spend = self.spend + other.spend
         self.python_lines += other.python_lines
         self.simulated_lines += other.simulated_lines
+        self.program_lines += other.program_lines
+        self.simulated_program_lines += other.simulated_program_lines
         for k, v in other.errors.items():
             self.errors[k] = self.errors.get(k, 0) + v
 
@@ -107,6 +113,12 @@ class Tally:
     def accuracy(self) -> float:
         """Percent correct."""
         return 100.0 * self.correct / self.n if self.n else 0.0
+
+    @property
+    def simulated_share(self) -> float:
+        """Share of the program lines that ran which the LM simulated: per program line, not
+        per execution, so a Python loop of a million passes does not drown the LM's lines."""
+        return self.simulated_program_lines / self.program_lines if self.program_lines else 0.0
 
 
 async def run_bench(solver: Solver, items: dict[str, list[dict]], methods: list[str],
@@ -147,9 +159,7 @@ def report(tallies: dict[tuple[str, str], Tally], methods: list[str], elapsed: f
         row += f"{tallies[(task, methods[0])].n:>7}"
         if "coc" in methods:
             # How much of the task's programs the LM ran rather than Python: the semantic steps.
-            coc = tallies[(task, "coc")]
-            run = coc.python_lines + coc.simulated_lines
-            row += f"  {coc.simulated_lines / run if run else 0.0:>19.3f}"
+            row += f"  {tallies[(task, 'coc')].simulated_share:>19.3f}"
         lines.append(row)
     lines.append(f"{'overall':<44}" + "".join(f"{totals[m].accuracy:>9.1f}" for m in methods))
     lines.append(f"{'algorithmic (BBH)':<44}" + "".join(f"{algo[m].accuracy:>9.1f}"
@@ -162,10 +172,10 @@ def report(tallies: dict[tuple[str, str], Tally], methods: list[str], elapsed: f
     share = 0.0
     if "coc" in totals:
         t = totals["coc"]
-        run_lines = t.python_lines + t.simulated_lines
-        share = t.simulated_lines / run_lines if run_lines else 0.0
-        lines.append(f"coc lines: python={t.python_lines} simulated={t.simulated_lines} "
-                     f"(share {share:.3f})")
+        share = t.simulated_share
+        lines.append(f"coc program lines: ran={t.program_lines} "
+                     f"simulated={t.simulated_program_lines} (share {share:.3f}); executed "
+                     f"statements: python={t.python_lines} simulated={t.simulated_lines}")
     lines.append(f"wall time: {elapsed:.0f}s")
     final = " ".join(f"{m}={totals[m].accuracy:.1f}" for m in methods)
     lines.append(f"{final} simulated_line_share={share:.3f}")

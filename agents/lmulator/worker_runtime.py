@@ -14,8 +14,8 @@ def coc_Abort(reason):
 
 
 coc_run = {"trace": [], "python": 0, "simulated": 0, "pending": False, "output": [],
-           "max_trace": 500, "value_chars": 300, "state_chars": 6000, "helpers": {},
-           "aborted": ""}
+           "ran": {}, "max_trace": 500, "value_chars": 300, "state_chars": 6000,
+           "helpers": {}, "aborted": ""}
 
 
 def coc_reset(max_trace, value_chars, state_chars, helpers):
@@ -27,6 +27,7 @@ def coc_reset(max_trace, value_chars, state_chars, helpers):
     coc_run["simulated"] = 0
     coc_run["pending"] = False
     coc_run["output"] = []
+    coc_run["ran"] = {}
     coc_run["max_trace"] = max_trace
     coc_run["value_chars"] = value_chars
     coc_run["state_chars"] = state_chars
@@ -146,6 +147,8 @@ def coc_ok(site, getters, names):
                 coc_run["trace"][-1]["changes"] = coc_snap(getters, names)
             return
         coc_run["python"] += 1
+        if site not in coc_run["ran"]:
+            coc_run["ran"][site] = "python"
         if len(coc_run["trace"]) < coc_run["max_trace"]:
             coc_step(site, "python", coc_snap(getters, names), None)
     except Exception:
@@ -184,6 +187,7 @@ def coc_ask(site, mode, error, getters, call=None):
         coc_run["aborted"] = str(reply.get("abort") if isinstance(reply, dict) else reply)
         raise coc_Abort(coc_run["aborted"])
     coc_run["simulated"] += 1
+    coc_run["ran"][site] = "lm"  # a site the LM ran even once counts as simulated
     coc_run["pending"] = True
     if mode == "value":
         value = coc_decode(reply.get("value"))
@@ -279,6 +283,7 @@ def coc_pack(result):
     """Attach the run's counters, trace and printed output to a result dict."""
     result["python_lines"] = coc_run["python"]
     result["simulated_lines"] = coc_run["simulated"]
+    result["ran_sites"] = [[site, coc_run["ran"][site]] for site in coc_run["ran"]]
     result["trace"] = coc_run["trace"]
     result["output"] = coc_run["output"]
     return result

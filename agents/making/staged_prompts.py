@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 
 from agents.making.parameters import Parameters
@@ -133,7 +134,7 @@ def compute_feedback(opening: list[dict], reply: str, verdict: Verdict,
         if is_slow(case):
             outcome = SLOW_OUTCOME.format(limit=limit_s)
         elif case.error:
-            outcome = f"raised {case.error}"
+            outcome = raised(case.error)
         else:
             outcome = f"returned {case.got!r}"
         line = (f"compute({_args(json.loads(case.input))})\n  expected: {case.expected!r}\n"
@@ -143,6 +144,26 @@ def compute_feedback(opening: list[dict], reply: str, verdict: Verdict,
         lines.append(line)
     task = FEEDBACK.format(passed=verdict.passed, total=verdict.total, failures="\n\n".join(lines))
     return opening + [{"role": "assistant", "content": reply}, {"role": "user", "content": task}]
+
+
+# A frame of the tool's traceback and the source line under it (the sandbox keeps the source).
+_FRAME = re.compile(r'File "<tool [^>]*>", line \d+, in (\w+)\n[ \t]+(\S.*)')
+# The harness frame around compute: its name and lines mean nothing to the model.
+_HARNESS_FRAMES = {"check_compute"}
+
+
+def raised(error: str) -> str:
+    """A failed call's outcome said briefly: the exception and the line of the model's own code
+    that raised it, instead of a traceback whose line numbers count the harness's lines."""
+    kind, _, detail = error.partition(": ")
+    frames = [(name, line.strip()) for name, line in _FRAME.findall(detail)
+              if name not in _HARNESS_FRAMES]
+    exception = next((line.strip() for line in reversed(detail.splitlines())
+                      if line.strip() and not set(line.strip()) <= set("^~")), "")
+    if kind != "tool_error" or not frames or not exception:
+        return f"raised {error}"
+    name, line = frames[-1]
+    return f"raised {exception}\n  in {name}, at the line: {line}"
 
 
 def _difference(got: str, expected: str) -> str:

@@ -26,6 +26,12 @@ def compute(box, limit, item, divisor, who, remainder):
     return str(limit)
 ```'''
 
+RAISING_COMPUTE = '''```python
+def compute(box, limit, item, divisor, who, remainder):
+    step = divisor - divisor
+    return str(limit // step)
+```'''
+
 
 def asks_for_plan(body: dict) -> bool:
     """Whether a maker request is the plan step (its last message asks for no code yet)."""
@@ -61,6 +67,19 @@ async def test_staged_tool_parses_by_frame_and_computes_by_model(llm_stub, tmp_p
     assert "FRAME = re.compile(" in spec.code and "def compute(" in spec.code
     answered = [r for r in records if r["route"] == "tool"]
     assert len(answered) >= 12 and all(r["correct"] and r["llm_calls"] == 0 for r in answered)
+
+
+async def test_a_raising_compute_is_told_its_exception_and_the_line_that_raised_it(llm_stub,
+                                                                                   tmp_path):
+    llm_stub.script_sequence([RAISING_COMPUTE, RIGHT_COMPUTE], role="maker")
+    summary, _, _ = await run_lines(llm_stub, tmp_path, remainder_requests(8), shapes=("staged",),
+                                    samples_per_round=1, rounds=2)
+    assert summary.made[0].ok
+    feedback = llm_stub.calls("maker")[-1].messages[-1]["content"]
+    # The sandbox's traceback is cut to what the model wrote: no harness frames or line numbers.
+    assert ("raised ZeroDivisionError: integer division or modulo by zero\n"
+            "  in compute, at the line: return str(limit // step)") in feedback
+    assert "Traceback" not in feedback and "check_compute" not in feedback
 
 
 async def test_failing_compute_gets_training_calls_back_never_held_out_ones(llm_stub, tmp_path):

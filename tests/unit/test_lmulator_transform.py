@@ -182,3 +182,18 @@ def test_nested_functions_and_globals_declared_by_user():
         "answer = total\n")
     result, _ = run_local(program, {"weight_of(n)": "5"})
     assert result["answer"] == "10"
+
+
+def test_program_lines_count_each_line_once_and_a_simulated_line_as_the_lms():
+    from agents.lmulator.trace import build_trace
+
+    program = ("total = 0\n"
+               "for n in range(50):\n"
+               "    total += n\n"
+               "answer = 'yes' if is_big(total) else 'no'\n")
+    result, _ = run_local(program, {"is_big(total)": "True"})
+    trace = build_trace(transform_program(program), result, [], [])
+    # 50 passes of the loop body are 50 executed statements but one program line.
+    assert result["python_lines"] > 50
+    assert trace.line_runners == {1: "python", 2: "python", 3: "python", 4: "lm"}
+    assert trace.simulated_program_lines == 1

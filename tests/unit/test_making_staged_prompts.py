@@ -34,3 +34,24 @@ def test_the_speed_question_counts_the_slow_calls_and_asks_for_no_code():
     told = history[-1]["content"]
     assert history[-2] == {"role": "assistant", "content": "reply"}
     assert "on 1 of 2 examples it took longer than 0.25 s" in told and told.endswith("Do not write code yet.")
+
+
+TRACEBACK = ("tool_error: Traceback (most recent call last):\n"
+             '  File "<tool 3f2a>", line 140, in check_compute\n'
+             "    return _json.dumps(compute(*_json.loads(arguments)))\n"
+             "                       ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^\n"
+             '  File "<tool 3f2a>", line 97, in compute\n'
+             "    for start, end in busy:\n"
+             "        ^^^^^^^^^^\n"
+             "TypeError: cannot unpack non-iterable int object")
+
+
+def test_a_raised_traceback_is_cut_to_the_exception_and_the_models_line():
+    assert prompts.raised(TRACEBACK) == ("raised TypeError: cannot unpack non-iterable int object"
+                                         "\n  in compute, at the line: for start, end in busy:")
+
+
+def test_errors_without_a_traceback_of_the_models_code_are_shown_whole():
+    assert prompts.raised("timeout: over 0.5 s") == "raised timeout: over 0.5 s"
+    harness_only = TRACEBACK.split('  File "<tool 3f2a>", line 97')[0] + "KeyError: 'x'"
+    assert prompts.raised(harness_only) == f"raised {harness_only}"
