@@ -14,6 +14,7 @@ COMMAND_MODULES = [
     "agents.cli.solve",
     "agents.cli.bench_cmd",
     "agents.cli.tools_cmd",
+    "agents.cli.draws_cmd",
     "agents.cli.stream_cmd",
     "agents.cli.serve_cmd",
     "agents.cli.report_cmd",

@@ -95,7 +95,7 @@ def show_tool(store: ToolStore, args: argparse.Namespace) -> int:
           + (f"; replaces {p.parent_version}" if p.parent_version else ""))
     print(f"tests passed: {len(spec.tests)}")
     for demo in spec.demos:
-        print(f"demo: {_short(demo.input)}\n  call: {_short(demo.call)}\n  -> {_short(demo.output)}")
+        print(f"demo: {one_line(demo.input)}\n  call: {one_line(demo.call)}\n  -> {one_line(demo.output)}")
     print("code:\n" + spec.code.rstrip())
     return 0
 
@@ -147,7 +147,7 @@ def making_failures(store: ToolStore, args: argparse.Namespace) -> int:
         print(json.dumps([f.model_dump() for f in found], indent=1))
         return 0
     print_table(("TASK", "ATTEMPTS", "LAST", "REASON"),
-                [(f.task, str(f.attempts), _when(f.last_at), _short(f.reason, 80)) for f in found])
+                [(f.task, str(f.attempts), _when(f.last_at), one_line(f.reason, 80)) for f in found])
     print(f"{len(found)} kind(s) without a tool in {store.path}")
     return 0
 
@@ -166,8 +166,8 @@ def list_demos(store: ToolStore, args: argparse.Namespace) -> int:
         print(json.dumps([d.model_dump(mode="json") for d in found], indent=1))
         return 0
     for demo in found:
-        print(f"query: {_short(demo.query)}\n  call: {demo.call.name} {json.dumps(demo.call.arguments)}\n"
-              f"  -> {_short(demo.observation)}")
+        print(f"query: {one_line(demo.query)}\n  call: {demo.call.name} {json.dumps(demo.call.arguments)}\n"
+              f"  -> {one_line(demo.observation)}")
     print(f"{len(found)} demo(s) of {args.tool_id} in {store.path}")
     return 0
 
@@ -194,7 +194,7 @@ def _when(timestamp: float) -> str:
     return time.strftime("%Y-%m-%d %H:%M", time.localtime(timestamp)) if timestamp else "-"
 
 
-def _short(text: str, width: int = 100) -> str:
+def one_line(text: str, width: int = 100) -> str:
     """One line, cut to width."""
     line = " ".join(text.split())
     return line if len(line) <= width else line[: width - 3] + "..."

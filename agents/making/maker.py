@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import time
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from agents.making.code_extract import (
     function_signature)
 from agents.making.asks import Ask, asks_for
 from agents.making.feedback import default_doc, describe_failures, failure_reason, slugify
+from agents.making.journal import MakingJournal, journal_path_from_env
 from agents.making.staged import StagedBudget, StagedMaking
 from bus.wire.messages import MakeTool, ToolMade, Verdict, VerifyTool, new_request_id
 from bus.wire.spend import NOTHING, Spend
@@ -50,6 +52,9 @@ class MakerConfig(BaseModel):
     shapes: tuple[Literal["core", "staged", "end_to_end", "structured"], ...] = Field(
         default=("core", "staged", "end_to_end"), min_length=1,
         description="tool shapes to try, in order (cheapest first: core prompts are the shortest)")
+    journal_path: str | None = Field(
+        default_factory=journal_path_from_env, description="JSON Lines file that records every "
+        "draw and its verdict (default: $LATM_MAKING_JOURNAL, else none)")
 
 
 class _BudgetSpent(Exception):
@@ -96,6 +101,7 @@ class Maker:
         self.llm = llm
         self.verifier = verifier
         self.config = config or MakerConfig()
+        self.journal = MakingJournal(self.config.journal_path)
         # Kinds interleaved on a busy endpoint all finish late; in turn, the first is ready early.
         # As many makings run at once as the role's concurrency can give a full round of samples.
         at_once = llm.config.role("maker").concurrency // self.config.samples_per_round
@@ -153,7 +159,7 @@ class Maker:
         conversations = [(ask, ask.opening) for ask in asks]
         best: _Candidate | None = None
         n = self.config.samples_per_round
-        for _ in range(self.config.rounds if asks else 0):
+        for round_no in range(self.config.rounds if asks else 0):
             if spend.tokens >= self.config.token_budget:
                 break
             spend.rounds += 1
@@ -166,6 +172,9 @@ class Maker:
             for cand, verdict in zip(fresh, verdicts):
                 cand.verdict = verdict
                 spend.llm += verdict.spend
+            for cand in [c for c in candidates if c.verdict is not None or not c.code]:  # no repeats
+                self.journal.draw(msg.task, cand.shape, "repair" if round_no else "code",
+                                  cand.history, cand.reply, cand.code or None, cand.verdict)
             round_best = max(candidates, key=lambda c: c.score)
             if best is None or round_best.score > best.score:
                 best = round_best
@@ -195,7 +204,8 @@ class Maker:
         budget = StagedBudget(samples=self.config.samples_per_round,
                               rounds=self.config.rounds, temperature=self.config.temperature,
                               timeout_s=self.config.compute_timeout_s)
-        staged, best = StagedMaking(draw, check, budget), None
+        record = functools.partial(self.journal.draw, msg.task, "staged")
+        staged, best = StagedMaking(draw, check, budget, record), None
         spend.rounds += 1
         try:
             async for code in staged.candidates(default_doc(msg), list(msg.train)):

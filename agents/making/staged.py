@@ -34,6 +34,8 @@ Draw = Callable[..., Awaitable[str]]
 # (or looping on one line) at 10 tokens/s.
 PLAN_MAX_TOKENS = 260
 COMPUTE_MAX_TOKENS = 400
+# (ask, conversation, reply, code or None, verdict or None): each draw, for the making journal.
+Record = Callable[[str, list[dict], str, str | None, Verdict | None], None]
 # (code, entry, cases, timeout_s) -> verdict from the sandbox verifier, scored by the task's
 # rules; a timeout of None is the verifier's own (the serving limit).
 Check = Callable[[str, str, list[Example], float | None], Awaitable[Verdict]]
@@ -90,10 +92,12 @@ class _Attempt:
 class StagedMaking:
     """Finds the frame, then samples compute functions; yields composed candidate tools."""
 
-    def __init__(self, draw: Draw, check: Check, budget: StagedBudget) -> None:
+    def __init__(self, draw: Draw, check: Check, budget: StagedBudget,
+                 record: Record | None = None) -> None:
         self.draw = draw
         self.check = check
         self.budget = budget
+        self.record = record or (lambda *_: None)
         self.notes: list[str] = []  # why the stages failed, for the maker's failure reason
 
     async def candidates(self, task_doc: str, train: list[Example]):
@@ -121,17 +125,19 @@ class StagedMaking:
                 seed = 100 * round_no + i
                 # Once right on every example, the best stays so: a replacement must rank higher.
                 speeding = round_no > 0 and best is not None and self._all_right(best)
-                history, temperature = await self._ask(asks, round_no, i, best, faster,
-                                                       temperature, seed)
+                ask, history, temperature = await self._ask(asks, round_no, i, best, faster,
+                                                            temperature, seed)
                 reply = await self.draw(history, temperature, seed, COMPUTE_MAX_TOKENS)
                 try:
                     code = add_missing_imports(extract_function(reply, "compute"))
                 except (CodeExtractionError, SyntaxError):
+                    self.record(ask, history, reply, None, None)
                     continue
                 if code in seen:
                     continue
                 seen.add(code)
                 verdict = await self._verify(code, cases)
+                self.record(ask, history, reply, code, verdict)
                 if verdict.passed == verdict.total:
                     return code  # stop at the first verified computation: samples cost
                 attempt = _Attempt(history, reply, code, verdict)
@@ -149,33 +155,35 @@ class StagedMaking:
 
     async def _ask(self, asks: prompts.ComputePrompts, round_no: int, i: int,
                    best: _Attempt | None, faster: _Attempt | None, temperature: float,
-                   seed: int) -> tuple[list[dict], float]:
-        """The conversation asking for the i-th compute function of a round, and its temperature.
+                   seed: int) -> tuple[str, list[dict], float]:
+        """What the i-th compute function of a round is asked (the ask's name, the conversation)
+        and its temperature.
         Round one asks for code straight away. Later rounds alternate a repair of the best
         function so far (shown its exact failures) with a fresh plan, then code. Once the best
         is right but slow, they alternate asking how to make it faster (a plan, then code) with
         a repair of the last faster attempt."""
         if round_no == 0:
-            return asks.code_only(), temperature
+            return "code", asks.code_only(), temperature
         # At temperature 0 a repair tends to repeat the function it was shown.
         warm = max(temperature, self.budget.temperature / 2)
         limit = self.budget.timeout_s
         if faster is not None and i % 2 == 1:
             # A faster method drawn from a plan often has one bug (a wrong modulus, say):
             # repairing it keeps the method, where the slow function would only come back.
-            return (prompts.compute_feedback(faster.history, faster.reply, faster.verdict, limit),
-                    warm)
+            return ("repair faster", prompts.compute_feedback(faster.history, faster.reply,
+                                                              faster.verdict, limit), warm)
         if best is not None and self._all_right(best):
             # Only speed is missing. Told so, a small model repeats its function; asked first
             # how to be faster, it names a quicker method and then writes it.
             asked = prompts.speed_plan(best.history, best.reply, best.verdict, limit)
             plan = await self.draw(asked, warm, seed, PLAN_MAX_TOKENS)
-            return asks.after_plan(asked, plan), warm
+            return "speed plan", asks.after_plan(asked, plan), warm
         if best is not None and i % 2 == 0:
-            return prompts.compute_feedback(best.history, best.reply, best.verdict, limit), warm
+            return ("repair", prompts.compute_feedback(best.history, best.reply, best.verdict,
+                                                       limit), warm)
         asked = asks.plan()
         plan = await self.draw(asked, temperature, seed, PLAN_MAX_TOKENS)
-        return asks.after_plan(asked, plan), temperature
+        return "plan", asks.after_plan(asked, plan), temperature
 
     @staticmethod
     def _all_right(attempt: _Attempt) -> bool:

@@ -197,3 +197,32 @@ async def test_a_right_but_slow_best_is_asked_how_to_be_faster_and_the_faster_at
     assert ["too slowly: on 3 of 3 examples" in a for a in asked] == [False, False, True, False, False]
     assert asked[3].startswith("Now write `compute`") and "in time for 0 of 3" in asked[4]
     assert "limit - 1" in calls[4].messages[-2]["content"]
+
+
+async def test_the_making_journal_records_every_draw_and_latm_draws_reads_it(llm_stub, tmp_path,
+                                                                              capsys):
+    from agents.cli.main import main
+
+    journal = tmp_path / "draws.jsonl"
+    llm_stub.script_sequence([RAISING_COMPUTE, "I cannot write that.", RIGHT_COMPUTE],
+                             role="maker")
+    summary, _, _ = await run_lines(llm_stub, tmp_path, remainder_requests(8), shapes=("staged",),
+                                    samples_per_round=1, rounds=3, journal_path=str(journal))
+    assert summary.made[0].ok
+    entries = [json.loads(line) for line in journal.read_text().splitlines()]
+    assert [(e["ask"], e["code"] is None, e.get("passed")) for e in entries] == [
+        ("code", False, 0), ("repair", True, None), ("repair", False, 3)]
+    assert "ZeroDivisionError" in entries[0]["failures"][0]["error"]
+    assert entries[1]["reply"] == "I cannot write that." and entries[0]["task"] == "remainders"
+    capsys.readouterr()
+    assert main(["draws", str(journal)]) == 0
+    table = capsys.readouterr().out.splitlines()
+    assert table[0].split()[:5] == ["#", "TASK", "SHAPE", "ASK", "PASSED"]
+    assert [row.split()[4] for row in table[1:4]] == ["0/3", "no", "3/3"]
+    assert "no code" in table[2] and "ZeroDivisionError" in table[1]
+    assert table[-1] == f"3 draw(s) in {journal}"
+    assert main(["draws", str(journal), "--show", "2"]) == 0
+    shown = capsys.readouterr().out
+    assert "--- assistant\n" in shown and "--- reply\nI cannot write that." in shown
+    assert main(["draws", str(journal), "--show", "9"]) == 1
+    assert "no draw 9: the journal has 3" in capsys.readouterr().err
