@@ -138,7 +138,9 @@ class EmbeddedModel:
         previous = int(self.base_url.rsplit(":", 1)[1].split("/")[0]) if self.base_url else None
         port = free_port(previous)
         threads = str(self.settings.n_threads)
-        cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf),
+        # Through server_main, which ends the server when this process dies without stopping it.
+        cmd = [sys.executable, "-m", "agents.llm.server_main", str(os.getpid()),
+               "--model", str(gguf),
                "--model_alias", self.name, "--host", "127.0.0.1", "--port", str(port),
                "--n_ctx", str(self.n_ctx), "--n_threads", threads, "--n_threads_batch", threads,
                # Keeping every position's logits (the server's default) costs n_ctx x vocabulary

@@ -81,3 +81,41 @@ async def test_a_crashed_server_is_restarted(embedded, client):
     result = await client.chat("user", [{"role": "user", "content": "Hi"}], max_tokens=4)
     assert result.record.completion_tokens > 0
     assert embedded.starts == starts + 1 and embedded.owns_server()
+
+
+def test_a_server_whose_owner_is_killed_ends_by_itself(tmp_path):
+    import json
+    import subprocess
+    import sys
+    import time
+
+    # The owner starts the server, prints its pid, then waits to be killed with no clean-up.
+    owner_code = (
+        "import sys, time\n"
+        "from agents.llm.embedded import EmbeddedModel, EmbeddedSettings\n"
+        f"model = EmbeddedModel({SMOLLM2!r}, EmbeddedSettings(state_dir={str(tmp_path)!r}))\n"
+        "model.ensure_started()\n"
+        "print(model.process.pid, flush=True)\n"
+        "time.sleep(600)\n")
+    owner = subprocess.Popen([sys.executable, "-c", owner_code], stdout=subprocess.PIPE, text=True)
+    try:
+        server_pid = int(owner.stdout.readline())
+        state = json.loads((tmp_path / f"embedded-{SMOLLM2}.json").read_text())
+        assert state["pid"] == server_pid and _alive(server_pid)
+        owner.kill()  # SIGKILL: atexit never runs
+        owner.wait(timeout=10)
+        deadline = time.monotonic() + 30
+        while _alive(server_pid) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not _alive(server_pid)
+    finally:
+        owner.kill()
+
+
+def _alive(pid: int) -> bool:
+    """Whether a process with this pid runs (a zombie counts as ended)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split(")")[-1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
