@@ -7,7 +7,7 @@ import sys
 
 from agents.cli.tools_cmd import one_line, print_table
 from agents.making.journal import JOURNAL_ENV, read_journal
-from agents.making.staged_prompts import raised
+from agents.making.feedback import raised
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

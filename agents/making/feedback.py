@@ -11,6 +11,27 @@ if TYPE_CHECKING:
     from agents.making.maker import MakerConfig, _Candidate, _Spend
 
 
+# A frame of the tool's traceback and the source line under it (the sandbox keeps the source).
+_FRAME = re.compile(r'File "<tool [^>]*>", line \d+, in (\w+)\n[ \t]+(\S.*)')
+# The staged harness's frame around compute: its line is not the model's.
+_HARNESS_FRAMES = {"check_compute"}
+
+
+def raised(error: str) -> str:
+    """A failed call's outcome said briefly: the exception and the line of the model's code that
+    raised it (the innermost frame of the tool), instead of a traceback whose line numbers count
+    the harness's lines and whose functions may be renamed (`solve` becomes `core_solve`)."""
+    kind, _, detail = error.partition(": ")
+    frames = _FRAME.findall(detail)
+    exception = next((line.strip() for line in reversed(detail.splitlines())
+                      if line.strip() and not set(line.strip()) <= set("^~")), "")
+    if kind != "tool_error" or not frames or not exception:
+        return f"raised {error}"
+    name, line = frames[-1]
+    return f"raised {exception}" + ("" if name in _HARNESS_FRAMES else
+                                    f"\n  at this line: {line.strip()}")
+
+
 def describe_failures(cand: "_Candidate", n_train: int, limit: int = 3) -> str:
     """Feedback text: what the candidate got wrong on training cases, trimmed to a few. Held-out
     cases are never shown, or they would stop being held out."""
@@ -20,7 +41,7 @@ def describe_failures(cand: "_Candidate", n_train: int, limit: int = 3) -> str:
     for case in [c for c in cand.verdict.cases[:n_train] if not c.ok][:limit]:
         given = repr(cand.ask.show(case.input)) if cand.ask.show is not same else case.input
         given = given if len(given) < 400 else given[:400] + " ..."
-        outcome = f"raised {case.error}" if case.error else f"returned {case.got!r}"
+        outcome = raised(case.error) if case.error else f"returned {case.got!r}"
         lines.append(f"Given: {given}\nExpected: {case.expected!r}\nYour function {outcome}")
     return "\n\n".join(lines) or ("It returns the right answers for these examples but wrong "
                                    "ones for other questions of the kind: make it general.")

@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 
+from agents.making.feedback import raised
 from agents.making.parameters import Parameters
 from agents.making.prompts import format_examples
 from agents.making.slot_values import mentions_time
@@ -144,26 +144,6 @@ def compute_feedback(opening: list[dict], reply: str, verdict: Verdict,
         lines.append(line)
     task = FEEDBACK.format(passed=verdict.passed, total=verdict.total, failures="\n\n".join(lines))
     return opening + [{"role": "assistant", "content": reply}, {"role": "user", "content": task}]
-
-
-# A frame of the tool's traceback and the source line under it (the sandbox keeps the source).
-_FRAME = re.compile(r'File "<tool [^>]*>", line \d+, in (\w+)\n[ \t]+(\S.*)')
-# The harness frame around compute: its name and lines mean nothing to the model.
-_HARNESS_FRAMES = {"check_compute"}
-
-
-def raised(error: str) -> str:
-    """A failed call's outcome said briefly: the exception and the line of the model's own code
-    that raised it, instead of a traceback whose line numbers count the harness's lines."""
-    kind, _, detail = error.partition(": ")
-    frames = [(name, line.strip()) for name, line in _FRAME.findall(detail)
-              if name not in _HARNESS_FRAMES]
-    exception = next((line.strip() for line in reversed(detail.splitlines())
-                      if line.strip() and not set(line.strip()) <= set("^~")), "")
-    if kind != "tool_error" or not frames or not exception:
-        return f"raised {error}"
-    name, line = frames[-1]
-    return f"raised {exception}\n  in {name}, at the line: {line}"
 
 
 def _difference(got: str, expected: str) -> str:

@@ -66,6 +66,11 @@ async def test_candidates_that_never_pass_end_within_the_rounds(llm_stub, make_m
     made = await maker.make(SORT_TASK)
     assert not made.ok and made.tool is None and made.samples == 2
     assert made.reason == "rounds exhausted: best candidate passed 0/4 cases"
+    # The repair is told the exception and the model's own line, not the sandbox's traceback.
+    feedback = llm_stub.calls("maker")[1].messages[-1]["content"]
+    assert ("Your function raised IndexError: list index out of range\n"
+            "  at this line: return question.split(\"NOPE\")[1]") in feedback
+    assert "Traceback" not in feedback
 
 
 async def test_a_known_tool_that_passes_is_reused_without_a_sample(llm_stub, make_maker):

@@ -78,7 +78,7 @@ async def test_a_raising_compute_is_told_its_exception_and_the_line_that_raised_
     feedback = llm_stub.calls("maker")[-1].messages[-1]["content"]
     # The sandbox's traceback is cut to what the model wrote: no harness frames or line numbers.
     assert ("raised ZeroDivisionError: integer division or modulo by zero\n"
-            "  in compute, at the line: return str(limit // step)") in feedback
+            "  at this line: return str(limit // step)") in feedback
     assert "Traceback" not in feedback and "check_compute" not in feedback
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from agents.making import staged_prompts as prompts
+from agents.making.feedback import raised
 from bus.wire.messages import CaseResult, Verdict
 
 OPENING = [{"role": "system", "content": "s"}, {"role": "user", "content": "write compute"}]
@@ -47,11 +48,17 @@ TRACEBACK = ("tool_error: Traceback (most recent call last):\n"
 
 
 def test_a_raised_traceback_is_cut_to_the_exception_and_the_models_line():
-    assert prompts.raised(TRACEBACK) == ("raised TypeError: cannot unpack non-iterable int object"
-                                         "\n  in compute, at the line: for start, end in busy:")
+    assert raised(TRACEBACK) == ("raised TypeError: cannot unpack non-iterable int object"
+                                 "\n  at this line: for start, end in busy:")
 
 
-def test_errors_without_a_traceback_of_the_models_code_are_shown_whole():
-    assert prompts.raised("timeout: over 0.5 s") == "raised timeout: over 0.5 s"
-    harness_only = TRACEBACK.split('  File "<tool 3f2a>", line 97')[0] + "KeyError: 'x'"
-    assert prompts.raised(harness_only) == f"raised {harness_only}"
+def test_an_exception_of_the_harness_call_is_shown_without_its_line():
+    # e.g. compute was written with the wrong number of parameters: the call itself raised.
+    at_call = (TRACEBACK.split('  File "<tool 3f2a>", line 97')[0]
+               + "TypeError: compute() takes 2 positional arguments but 6 were given")
+    assert raised(at_call) == "raised TypeError: compute() takes 2 positional arguments but 6 were given"
+
+
+def test_errors_that_are_not_tracebacks_are_shown_whole():
+    assert raised("timeout: over 0.5 s") == "raised timeout: over 0.5 s"
+    assert raised("forbidden: import of os") == "raised forbidden: import of os"
