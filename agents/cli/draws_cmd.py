@@ -48,10 +48,13 @@ def run(args: argparse.Namespace) -> int:
 
 
 def outcome(entry: dict) -> str:
-    """`passed/total`, or why the draw was never run."""
+    """`passed/total`, or why the draw was never run: no code in the reply, or code already
+    verified (a repeat)."""
     if entry.get("code") is None:
         return "no code"
-    return f"{entry.get('passed', '?')}/{entry.get('total', '?')}"
+    if "passed" not in entry:
+        return "repeat"
+    return f"{entry['passed']}/{entry.get('total', '?')}"
 
 
 def first_failure(entry: dict) -> str:

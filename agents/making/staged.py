@@ -34,7 +34,7 @@ Draw = Callable[..., Awaitable[str]]
 # (or looping on one line) at 10 tokens/s.
 PLAN_MAX_TOKENS = 260
 COMPUTE_MAX_TOKENS = 400
-# (ask, conversation, reply, code or None, verdict or None): each draw, for the making journal.
+# (ask, conversation, reply, code or None, verdict or None: a repeat): each draw, for the journal.
 Record = Callable[[str, list[dict], str, str | None, Verdict | None], None]
 # (code, entry, cases, timeout_s) -> verdict from the sandbox verifier, scored by the task's
 # rules; a timeout of None is the verifier's own (the serving limit).
@@ -127,13 +127,15 @@ class StagedMaking:
                 speeding = round_no > 0 and best is not None and self._all_right(best)
                 ask, history, temperature = await self._ask(asks, round_no, i, best, faster,
                                                             temperature, seed)
-                reply = await self.draw(history, temperature, seed, COMPUTE_MAX_TOKENS)
-                try:
-                    code = add_missing_imports(extract_function(reply, "compute"))
-                except (CodeExtractionError, SyntaxError):
-                    self.record(ask, history, reply, None, None)
-                    continue
-                if code in seen:
+                reply, code = await self._compute(history, temperature, seed)
+                if code in seen and ask == "repair":
+                    # The repair came back unchanged: the model did not see its bug, so the
+                    # draw goes to a fresh plan instead of being wasted.
+                    self.record(ask, history, reply, code, None)
+                    ask, history = "plan", await self._planned(asks, temperature, seed + 50)
+                    reply, code = await self._compute(history, temperature, seed + 50)
+                if code is None or code in seen:
+                    self.record(ask, history, reply, code, None)
                     continue
                 seen.add(code)
                 verdict = await self._verify(code, cases)
@@ -181,9 +183,23 @@ class StagedMaking:
         if best is not None and i % 2 == 0:
             return ("repair", prompts.compute_feedback(best.history, best.reply, best.verdict,
                                                        limit), warm)
+        return "plan", await self._planned(asks, temperature, seed), temperature
+
+    async def _planned(self, asks: prompts.ComputePrompts, temperature: float,
+                       seed: int) -> list[dict]:
+        """A fresh plan drawn, and the conversation asking for the code it plans."""
         asked = asks.plan()
         plan = await self.draw(asked, temperature, seed, PLAN_MAX_TOKENS)
-        return "plan", asks.after_plan(asked, plan), temperature
+        return asks.after_plan(asked, plan)
+
+    async def _compute(self, history: list[dict], temperature: float,
+                       seed: int) -> tuple[str, str | None]:
+        """One drawn reply and the compute function in it (None: the reply has none)."""
+        reply = await self.draw(history, temperature, seed, COMPUTE_MAX_TOKENS)
+        try:
+            return reply, add_missing_imports(extract_function(reply, "compute"))
+        except (CodeExtractionError, SyntaxError):
+            return reply, None
 
     @staticmethod
     def _all_right(attempt: _Attempt) -> bool:

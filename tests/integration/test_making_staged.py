@@ -114,6 +114,22 @@ async def test_later_rounds_repair_the_best_function_and_draw_planned_ones(llm_s
     assert summary.made[0].samples == 5
 
 
+async def test_a_repair_that_repeats_the_function_becomes_a_fresh_plan(llm_stub, tmp_path):
+    llm_stub.script(PLAN, role="maker", match=asks_for_plan)
+    llm_stub.script_sequence([WRONG_COMPUTE, WRONG_COMPUTE, RIGHT_COMPUTE], role="maker")
+    journal = tmp_path / "draws.jsonl"
+    summary, _, _ = await run_lines(llm_stub, tmp_path, remainder_requests(8), shapes=("staged",),
+                                    samples_per_round=1, rounds=2, journal_path=str(journal))
+    assert summary.made[0].ok
+    asked = [c.messages[-1]["content"] for c in llm_stub.calls("maker")]
+    # Code, a repair that comes back unchanged, then in the same draw a plan and its code.
+    assert "Your function returns" in asked[1] and "Do not write code yet" in asked[2]
+    assert asked[3].startswith("Now write `compute`") and len(asked) == 4
+    entries = [json.loads(line) for line in journal.read_text().splitlines()]
+    assert [(e["ask"], e.get("passed")) for e in entries] == [
+        ("code", 0), ("repair", None), ("plan", 3)]
+
+
 def _call_text(row: dict) -> str:
     """How the maker's prompt would show a request's limit, item and divisor."""
     limit, item, a = re.search(r"no more than (\d+) (\w+)\. If we divide them equally among (\d+)",
