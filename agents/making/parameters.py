@@ -34,27 +34,34 @@ class Parameters:
     def described(self, template: SlotTemplate, arguments: list) -> str:
         """compute's arguments in order, one line each: label, type, where it is and an example;
         the model names the parameters itself (the tool passes them by position)."""
-        lines = []
+        lines, frame = [], self.shown(template, None)
         for p, label in enumerate(self.labels):
-            where = (f"the {{{label}[k]}} of each repeat, in order" if p in self.grouped
-                     else f"the {{{label}}} of the question")
+            if p in self.grouped:
+                where = (f"the {{{label}[k]}} of each repeat, in order, the first in "
+                         f'"{_around(frame, f"{{{label}[0]}}")}"')
+            else:
+                where = f'in "{_around(frame, f"{{{label}}}")}"'
             kind = template.types[self.columns[p][0]]
             words = _words(f"list[{kind}]" if p in self.grouped else kind)
             typed = self._annotation(p, template) + (f", {words}" if words else "")
             lines.append(f"{label} ({typed}): {where}, e.g. {arguments[p]!r}")
         return "\n".join(lines)
 
-    def shown(self, template: SlotTemplate, values: dict) -> str:
-        """The frame with every slot named by the parameter (and item) it becomes, and its value."""
+    def shown(self, template: SlotTemplate, values: dict | None) -> str:
+        """The frame with every slot named by the parameter (and item) it becomes, and its value
+        (without values: only the names; a slot that copies another shows as ...)."""
         label = {}
         for p, (name, column) in enumerate(zip(self.labels, self.columns)):
             for k, slot in enumerate(column):
                 label[slot] = f"{name}[{k}]" if p in self.grouped else name
-        slots = list(values.values())
         parts = [template.pieces[0]]
         for slot, piece in enumerate(template.pieces[1:]):
             name = label.get(slot)
-            parts.append((f"{{{name}={slots[slot]!r}}}" if name else repr(slots[slot])) + piece)
+            if values is None:
+                parts.append((f"{{{name}}}" if name else "...") + piece)
+                continue
+            value = list(values.values())[slot]
+            parts.append((f"{{{name}={value!r}}}" if name else repr(value)) + piece)
         return "".join(parts)
 
     def source(self) -> str:
@@ -68,6 +75,18 @@ class Parameters:
     def _annotation(self, p: int, template: SlotTemplate) -> str:
         inner = annotation(template.types[self.columns[p][0]])
         return f"list[{inner}]" if p in self.grouped else inner
+
+
+def _around(frame: str, marker: str, before: int = 45, after: int = 30) -> str:
+    """The words of the frame around a slot's marker, on one line: where a value sits says what
+    it means ("no more than {#2}" is a limit), which a bare number does not."""
+    at = frame.find(marker)
+    head, tail = frame[max(0, at - before):at], frame[at + len(marker):at + len(marker) + after]
+    if at > before and " " in head:
+        head = head.split(" ", 1)[1]  # start on a whole word
+    if len(tail) == after and " " in tail:
+        tail = tail.rsplit(" ", 1)[0]
+    return " ".join((head + marker + tail).split())
 
 
 def _words(kind: str) -> str:

@@ -62,7 +62,7 @@ async def test_staged_tool_parses_by_frame_and_computes_by_model(llm_stub, tmp_p
     [call] = llm_stub.calls("maker")
     prompt = call.messages[-1]["content"]
     assert "{#1=" in prompt and "If we divide them equally among {#4=" in prompt
-    assert "#4 (int): the {#4} of the question" in prompt and "Do not write code yet" not in prompt
+    assert 'divide them equally among {#4} {#5}, we have {#6} left. How", e.g. ' in prompt and "Do not write code yet" not in prompt
     spec = ToolStore(config.store_path).find_by_task("remainders")
     assert "FRAME = re.compile(" in spec.code and "def compute(" in spec.code
     answered = [r for r in records if r["route"] == "tool"]

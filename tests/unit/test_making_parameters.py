@@ -25,8 +25,12 @@ def test_three_alike_clauses_become_three_lists_and_copies_are_dropped():
     assert params.arguments(values[1]) == ["room", 2696017, "peaches", [61, 193, 229],
                                            ["monkeys", "racoons", "lemurs"], [44, 185, 164]]
     described = params.described(template, params.arguments(values[0])).splitlines()
-    assert described[1] == "#2 (int): the {#2} of the question, e.g. 95765"
-    assert described[3] == "#4 (list[int]): the {#4[k]} of each repeat, in order, e.g. [5, 107, 179]"
+    # Each is shown where it sits in the frame: a bare number does not say it is a limit.
+    assert described[1] == ('#2 (int): in "There is a {#1} of no more than {#2} {#3}. If we divide '
+                            'them", e.g. 95765')
+    assert described[3] == ('#4 (list[int]): the {#4[k]} of each repeat, in order, the first in '
+                            '"{#2} {#3}. If we divide them equally among {#4[0]} {#5[0]}, we have '
+                            '{#6[0]}", e.g. [5, 107, 179]')
     shown = params.shown(template, values[0])
     assert "{#4[1]=107} {#5[1]='monkeys'}" in shown and "How many 'apricots' are in the 'ship'" in shown
 
