@@ -181,8 +181,14 @@ class StagedMaking:
             plan = await self.draw(asked, warm, seed, PLAN_MAX_TOKENS)
             return "speed plan", asks.after_plan(asked, plan), warm
         if best is not None and i % 2 == 0:
-            return ("repair", prompts.compute_feedback(best.history, best.reply, best.verdict,
-                                                       limit), warm)
+            if any(c.error for c in best.verdict.cases if not c.ok):
+                # An exception names its line: the fix is usually plain.
+                return ("repair", prompts.compute_feedback(best.history, best.reply,
+                                                           best.verdict, limit), warm)
+            asked = prompts.compute_feedback(best.history, best.reply, best.verdict, limit,
+                                             diagnose=True)
+            why = await self.draw(asked, warm, seed, PLAN_MAX_TOKENS)
+            return "repair", prompts.after_diagnosis(asked, why), warm
         return "plan", await self._planned(asks, temperature, seed), temperature
 
     async def _planned(self, asks: prompts.ComputePrompts, temperature: float,

@@ -50,9 +50,15 @@ TIME_NOTE = ("Times of day are given as minutes after midnight (09:30 is 570, 13
 
 FEEDBACK = (
     "Your function returns the right answer in time for {passed} of {total} examples. It "
-    "fails here:\n\n{failures}\n\nFix it. Reply with only the complete corrected function in one "
-    "```python block."
+    "fails here:\n\n{failures}\n\n"
 )
+FIX = "Fix it. Reply with only the complete corrected function in one ```python block."
+# Shown only wrong answers, the small coder mostly returns its function unchanged; asked first
+# what differs, it names the missing condition and then writes it.
+DIAGNOSE = ("Before fixing it, say in two or three sentences what the expected answers have that "
+            "yours lack, and which step of your function is wrong. Do not write code yet.")
+AFTER_DIAGNOSIS = ("Now write the corrected `compute`, with the same arguments in order. Reply "
+                   "with only the complete function in one ```python block, no explanation.")
 
 
 @dataclass(frozen=True)
@@ -125,10 +131,11 @@ def speed_plan(opening: list[dict], reply: str, verdict: Verdict, limit_s: float
     return opening + [{"role": "assistant", "content": reply}, {"role": "user", "content": task}]
 
 
-def compute_feedback(opening: list[dict], reply: str, verdict: Verdict,
-                     limit_s: float) -> list[dict]:
+def compute_feedback(opening: list[dict], reply: str, verdict: Verdict, limit_s: float,
+                     diagnose: bool = False) -> list[dict]:
     """The conversation, the model's last function, and the training calls it got wrong (or
-    answered slower than `limit_s`), each with the exact difference from the answer."""
+    answered slower than `limit_s`), each with the exact difference from the answer; asking for
+    the fix, or (`diagnose`) first for what is wrong (see `after_diagnosis`)."""
     lines = []
     for case in [c for c in verdict.cases if not c.ok][:3]:
         if is_slow(case):
@@ -142,8 +149,15 @@ def compute_feedback(opening: list[dict], reply: str, verdict: Verdict,
         if not case.error and case.got is not None:
             line += _difference(case.got, case.expected)
         lines.append(line)
-    task = FEEDBACK.format(passed=verdict.passed, total=verdict.total, failures="\n\n".join(lines))
+    task = FEEDBACK.format(passed=verdict.passed, total=verdict.total,
+                           failures="\n\n".join(lines)) + (DIAGNOSE if diagnose else FIX)
     return opening + [{"role": "assistant", "content": reply}, {"role": "user", "content": task}]
+
+
+def after_diagnosis(asked: list[dict], diagnosis: str) -> list[dict]:
+    """Continue a diagnosis (`asked` ends with its question): ask for the corrected function."""
+    return asked + [{"role": "assistant", "content": diagnosis},
+                    {"role": "user", "content": AFTER_DIAGNOSIS}]
 
 
 def _difference(got: str, expected: str) -> str:

@@ -83,13 +83,17 @@ async def test_a_raising_compute_is_told_its_exception_and_the_line_that_raised_
 
 
 async def test_failing_compute_gets_training_calls_back_never_held_out_ones(llm_stub, tmp_path):
+    llm_stub.script(PLAN, role="maker", match=asks_for_plan)
     llm_stub.script_sequence([WRONG_COMPUTE, RIGHT_COMPUTE], role="maker")
     lines = remainder_requests(8)
     summary, _, _ = await run_lines(llm_stub, tmp_path, lines, shapes=("staged",),
                                     samples_per_round=1, rounds=2)
     assert summary.made[0].ok
     calls = llm_stub.calls("maker")
-    feedback = calls[-1].messages[-1]["content"]
+    # Wrong answers (no exception): the repair first asks what is wrong, then for the fix.
+    feedback = calls[1].messages[-1]["content"]
+    assert feedback.endswith("Do not write code yet.") and "Before fixing it" in feedback
+    assert calls[2].messages[-1]["content"].startswith("Now write the corrected `compute`")
     assert "right answer in time for 0 of 3 examples" in feedback
     assert "expected:" in feedback and "returned" in feedback
     # The first 6 labelled requests are examples: 3 shown to the maker and 3 held out.
@@ -108,10 +112,11 @@ async def test_later_rounds_repair_the_best_function_and_draw_planned_ones(llm_s
                                     samples_per_round=2, rounds=2)
     assert summary.made[0].ok
     asked = [c.messages[-1]["content"] for c in llm_stub.calls("maker")]
-    # Round one: two code-only draws; round two: a repair, then a plan and the code it plans.
-    assert ["Do not write code yet" in a for a in asked] == [False, False, False, True, False]
-    assert "Your function returns" in asked[2] and asked[4].startswith("Now write `compute`")
-    assert summary.made[0].samples == 5
+    # Round one: two code-only draws; round two: a repair (what is wrong, then the fix), then a
+    # plan and the code it plans.
+    assert ["Do not write code yet" in a for a in asked] == [False, False, True, False, True, False]
+    assert "Your function returns" in asked[2] and asked[3].startswith("Now write the corrected")
+    assert asked[5].startswith("Now write `compute`") and summary.made[0].samples == 6
 
 
 async def test_a_repair_that_repeats_the_function_becomes_a_fresh_plan(llm_stub, tmp_path):
@@ -122,9 +127,11 @@ async def test_a_repair_that_repeats_the_function_becomes_a_fresh_plan(llm_stub,
                                     samples_per_round=1, rounds=2, journal_path=str(journal))
     assert summary.made[0].ok
     asked = [c.messages[-1]["content"] for c in llm_stub.calls("maker")]
-    # Code, a repair that comes back unchanged, then in the same draw a plan and its code.
-    assert "Your function returns" in asked[1] and "Do not write code yet" in asked[2]
-    assert asked[3].startswith("Now write `compute`") and len(asked) == 4
+    # Code, a repair (what is wrong, then the fix) that comes back unchanged, then in the same
+    # draw a plan and its code.
+    assert "Before fixing it" in asked[1] and asked[2].startswith("Now write the corrected")
+    assert "Do not write code yet" in asked[3] and "Before fixing it" not in asked[3]
+    assert asked[4].startswith("Now write `compute`") and len(asked) == 5
     entries = [json.loads(line) for line in journal.read_text().splitlines()]
     assert [(e["ask"], e.get("passed")) for e in entries] == [
         ("code", 0), ("repair", None), ("plan", 3)]
