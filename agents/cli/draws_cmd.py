@@ -7,6 +7,7 @@ import sys
 
 from agents.cli.tools_cmd import one_line, print_table
 from agents.making.journal import JOURNAL_ENV, read_journal
+from agents.making.staged_prompts import SLOW
 from agents.making.feedback import raised
 
 
@@ -63,7 +64,10 @@ def first_failure(entry: dict) -> str:
     if not failures:
         return ""
     case = failures[0]
-    got = raised(case["error"]) if case.get("error") else f"got {case.get('got')!r}"
+    if case.get("error") == SLOW:
+        got = "right, but slower than the making limit"
+    else:
+        got = raised(case["error"]) if case.get("error") else f"got {case.get('got')!r}"
     return one_line(f"{got}; want {case.get('expected')!r} for {case.get('input')}", 110)
 
 
