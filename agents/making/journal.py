@@ -1,5 +1,5 @@
-"""The making journal: every draw the maker verified, one JSON line each, for people asking why
-a making failed (`LATM_MAKING_JOURNAL=draws.jsonl`; `latm tools draws` reads it back)."""
+"""The making journal: every draw the maker made, one JSON line each, for people asking why a
+making failed (`LATM_MAKING_JOURNAL=draws.jsonl`; `latm draws` reads it back)."""
 from __future__ import annotations
 
 import json

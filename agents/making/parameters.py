@@ -54,14 +54,14 @@ class Parameters:
         for p, (name, column) in enumerate(zip(self.labels, self.columns)):
             for k, slot in enumerate(column):
                 label[slot] = f"{name}[{k}]" if p in self.grouped else name
+        slots = list(values.values()) if values is not None else None
         parts = [template.pieces[0]]
         for slot, piece in enumerate(template.pieces[1:]):
             name = label.get(slot)
-            if values is None:
+            if slots is None:
                 parts.append((f"{{{name}}}" if name else "...") + piece)
                 continue
-            value = list(values.values())[slot]
-            parts.append((f"{{{name}={value!r}}}" if name else repr(value)) + piece)
+            parts.append((f"{{{name}={slots[slot]!r}}}" if name else repr(slots[slot])) + piece)
         return "".join(parts)
 
     def source(self) -> str:
