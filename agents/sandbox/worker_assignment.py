@@ -57,14 +57,22 @@ class WorkerAssignment:
 
     async def acquire(self, key: str) -> WorkerHandle:
         """An idle worker already serving tool `key`, else a clean one that will serve only `key`."""
-        idle = self.dedicated.get(key)
-        if idle:
-            worker = idle.pop()
-            if not idle:
-                del self.dedicated[key]
-        else:
-            worker = await self._take_clean()
-            worker.tool = key
+        while True:
+            idle = self.dedicated.get(key)
+            if idle:
+                worker = idle.pop()
+                if not idle:
+                    del self.dedicated[key]
+            else:
+                worker = await self._take_clean()
+                worker.tool = key
+            if worker.launched.proc.poll() is None:
+                break
+            # A worker that died while waiting would fail the batch's first call as if the
+            # tool had ended it, so it is replaced before anything is sent.
+            log.warning("an idle sandbox worker had exited (code %s); taking another",
+                        worker.launched.proc.returncode)
+            await worker.retire()
         self.busy.add(worker)
         return worker
 

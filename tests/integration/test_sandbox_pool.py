@@ -176,3 +176,23 @@ async def test_active_layers_reports_every_layer():
     layers = active_layers()
     assert set(layers) >= {"network_namespace", "rlimits", "privilege_drop", "seccomp", "filesystem_jail", "ast_check"}
     assert all(isinstance(v, bool) for v in layers.values())
+
+
+PID = "import os\ndef solve():\n    return os.getpid()\n"
+
+
+async def test_a_worker_that_died_while_idle_is_replaced_before_the_next_call():
+    """A killed idle worker costs no call: the next batch goes to a live worker."""
+    import os
+    import signal
+    from pathlib import Path
+    async with Sandbox(SandboxConfig(workers=1, spares=1, ast_check=False)) as box:
+        first = await box.call(PID, "solve", [])
+        assert first.ok, first
+        os.kill(first.value, signal.SIGKILL)
+        status = Path(f"/proc/{first.value}/status")
+        while status.exists() and "zombie" not in status.read_text():
+            await asyncio.sleep(0.01)
+        again = await box.call(PID, "solve", [])
+    assert again.ok, again
+    assert again.value != first.value
