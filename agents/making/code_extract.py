@@ -71,3 +71,17 @@ def add_missing_imports(source: str) -> str:
             if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)}
     missing = sorted(name for name in used - bound if name in _AUTO_IMPORTS)
     return "".join(f"import {name}\n" for name in missing) + source
+
+
+def unused_parameters(source: str, entry: str) -> list[str]:
+    """The named parameters of function `entry` that its body never reads, in order."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return []
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef) and node.name == entry:
+            names = [a.arg for a in node.args.posonlyargs + node.args.args + node.args.kwonlyargs]
+            read = {n.id for stmt in node.body for n in ast.walk(stmt) if isinstance(n, ast.Name)}
+            return [name for name in names if name not in read]
+    return []

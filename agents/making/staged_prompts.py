@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from agents.making.code_extract import CodeExtractionError, extract_function, unused_parameters
 from agents.making.feedback import raised
 from agents.making.parameters import Parameters
 from agents.making.prompts import format_examples
@@ -52,6 +53,10 @@ FEEDBACK = (
     "Your function returns the right answer in time for {passed} of {total} examples. It "
     "fails here:\n\n{failures}\n\n"
 )
+# A small coder often drops an argument (a meeting's length, say); its answers are then wrong
+# in a way the failures alone do not show.
+UNUSED = ("Your function never uses {names}, though the answer depends on every argument: "
+          "use {them}.\n\n")
 FIX = "Fix it. Reply with only the complete corrected function in one ```python block."
 # Shown only wrong answers, the small coder mostly returns its function unchanged; asked first
 # what differs, it names the missing condition and then writes it.
@@ -150,7 +155,7 @@ def compute_feedback(opening: list[dict], reply: str, verdict: Verdict, limit_s:
             line += _difference(case.got, case.expected)
         lines.append(line)
     task = FEEDBACK.format(passed=verdict.passed, total=verdict.total,
-                           failures="\n\n".join(lines)) + (DIAGNOSE if diagnose else FIX)
+                           failures="\n\n".join(lines)) + _unused(reply) + (DIAGNOSE if diagnose else FIX)
     return opening + [{"role": "assistant", "content": reply}, {"role": "user", "content": task}]
 
 
@@ -158,6 +163,18 @@ def after_diagnosis(asked: list[dict], diagnosis: str) -> list[dict]:
     """Continue a diagnosis (`asked` ends with its question): ask for the corrected function."""
     return asked + [{"role": "assistant", "content": diagnosis},
                     {"role": "user", "content": AFTER_DIAGNOSIS}]
+
+
+def _unused(reply: str) -> str:
+    """A note naming the parameters the reply's compute never reads, if any."""
+    try:
+        names = unused_parameters(extract_function(reply, "compute"), "compute")
+    except (CodeExtractionError, SyntaxError):
+        return ""
+    if not names:
+        return ""
+    return UNUSED.format(names=", ".join(f"`{n}`" for n in names),
+                         them="it" if len(names) == 1 else "them")
 
 
 def _difference(got: str, expected: str) -> str:

@@ -62,3 +62,16 @@ def test_an_exception_of_the_harness_call_is_shown_without_its_line():
 def test_errors_that_are_not_tracebacks_are_shown_whole():
     assert raised("timeout: over 0.5 s") == "raised timeout: over 0.5 s"
     assert raised("forbidden: import of os") == "raised forbidden: import of os"
+
+
+IGNORES_DURATION = ('```python\ndef compute(duration, a, b):\n    for start, end in a:\n'
+                    '        return f"{start} - {end}"\n```')
+
+
+def test_a_repair_names_the_arguments_the_function_never_reads():
+    wrong = verdict(case("[1.5, [[1, 3]], [[1, 2]]]", "1 - 2", "1 - 3"))
+    told = prompts.compute_feedback(OPENING, IGNORES_DURATION, wrong, 0.5)[-1]["content"]
+    assert "never uses `duration`, `b`" in told and "use them" in told
+    uses_all = IGNORES_DURATION.replace("for start, end in a", "for start, end in a + b[:int(duration)]")
+    told = prompts.compute_feedback(OPENING, uses_all, wrong, 0.5)[-1]["content"]
+    assert "never uses" not in told
