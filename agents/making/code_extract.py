@@ -57,9 +57,19 @@ def function_docstring(source: str, entry: str) -> str:
 _AUTO_IMPORTS = ("re", "math", "itertools", "collections", "string", "functools", "heapq",
                  "datetime", "statistics", "fractions")
 
+# Names they use bare, as if imported from their module (`gcd(a, b)`, `reduce(...)`).
+_AUTO_NAMES = {name: module for module, names in (
+    ("math", "gcd lcm prod sqrt isqrt floor ceil comb factorial"),
+    ("functools", "reduce lru_cache cache"),
+    ("itertools", "permutations combinations product accumulate"),
+    ("collections", "Counter defaultdict deque OrderedDict"),
+    ("fractions", "Fraction"),
+) for name in names.split()}
+
 
 def add_missing_imports(source: str) -> str:
-    """Prepend imports for standard modules the code uses (as `re.sub`, ...) but never imports."""
+    """Prepend imports for standard modules the code uses (as `re.sub`, ...) and for well-known
+    names it uses bare (`gcd`), but never imports."""
     tree = ast.parse(source)
     bound = {alias.asname or alias.name.split(".")[0]
              for node in ast.walk(tree) if isinstance(node, (ast.Import, ast.ImportFrom))
@@ -70,11 +80,14 @@ def add_missing_imports(source: str) -> str:
     used = {node.value.id for node in ast.walk(tree)
             if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)}
     missing = sorted(name for name in used - bound if name in _AUTO_IMPORTS)
-    return "".join(f"import {name}\n" for name in missing) + source
+    called = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)} - bound
+    bare = sorted(name for name in called if name in _AUTO_NAMES)
+    return ("".join(f"import {name}\n" for name in missing) +
+            "".join(f"from {_AUTO_NAMES[name]} import {name}\n" for name in bare) + source)
 
 
-def unused_parameters(source: str, entry: str) -> list[str]:
-    """The named parameters of function `entry` that its body never reads, in order."""
+def unused_parameters(source: str, entry: str) -> list[tuple[int, str]]:
+    """The named parameters of function `entry` that its body never reads, as (position, name)."""
     try:
         tree = ast.parse(source)
     except SyntaxError:
@@ -83,5 +96,5 @@ def unused_parameters(source: str, entry: str) -> list[str]:
         if isinstance(node, ast.FunctionDef) and node.name == entry:
             names = [a.arg for a in node.args.posonlyargs + node.args.args + node.args.kwonlyargs]
             read = {n.id for stmt in node.body for n in ast.walk(stmt) if isinstance(n, ast.Name)}
-            return [name for name in names if name not in read]
+            return [(i, name) for i, name in enumerate(names) if name not in read]
     return []

@@ -173,7 +173,8 @@ class StagedMaking:
             # A faster method drawn from a plan often has one bug (a wrong modulus, say):
             # repairing it keeps the method, where the slow function would only come back.
             return ("repair faster", prompts.compute_feedback(faster.history, faster.reply,
-                                                              faster.verdict, limit), warm)
+                                                              faster.verdict, limit,
+                                                              asks.arguments), warm)
         if best is not None and self._all_right(best):
             # Only speed is missing. Told so, a small model repeats its function; asked first
             # how to be faster, it names a quicker method and then writes it.
@@ -184,9 +185,10 @@ class StagedMaking:
             if any(c.error for c in best.verdict.cases if not c.ok):
                 # An exception names its line: the fix is usually plain.
                 return ("repair", prompts.compute_feedback(best.history, best.reply,
-                                                           best.verdict, limit), warm)
+                                                           best.verdict, limit,
+                                                           asks.arguments), warm)
             asked = prompts.compute_feedback(best.history, best.reply, best.verdict, limit,
-                                             diagnose=True)
+                                             asks.arguments, diagnose=True)
             why = await self.draw(asked, warm, seed, PLAN_MAX_TOKENS)
             return "repair", prompts.after_diagnosis(asked, why), warm
         return "plan", await self._planned(asks, temperature, seed), temperature

@@ -55,8 +55,8 @@ FEEDBACK = (
 )
 # A small coder often drops an argument (a meeting's length, say); its answers are then wrong
 # in a way the failures alone do not show.
-UNUSED = ("Your function never uses {names}, though the answer depends on every argument: "
-          "use {them}.\n\n")
+UNUSED = ("Your function never uses {names}, though the answer depends on every argument. "
+          "Use {them}; as given:\n\n{described}\n\n")
 FIX = "Fix it. Reply with only the complete corrected function in one ```python block."
 # Shown only wrong answers, the small coder mostly returns its function unchanged; asked first
 # what differs, it names the missing condition and then writes it.
@@ -137,10 +137,11 @@ def speed_plan(opening: list[dict], reply: str, verdict: Verdict, limit_s: float
 
 
 def compute_feedback(opening: list[dict], reply: str, verdict: Verdict, limit_s: float,
-                     diagnose: bool = False) -> list[dict]:
+                     arguments: str = "", diagnose: bool = False) -> list[dict]:
     """The conversation, the model's last function, and the training calls it got wrong (or
     answered slower than `limit_s`), each with the exact difference from the answer; asking for
-    the fix, or (`diagnose`) first for what is wrong (see `after_diagnosis`)."""
+    the fix, or (`diagnose`) first for what is wrong (see `after_diagnosis`); `arguments` are
+    compute's arguments described one per line, to recall those the function ignores."""
     lines = []
     for case in [c for c in verdict.cases if not c.ok][:3]:
         if is_slow(case):
@@ -155,7 +156,8 @@ def compute_feedback(opening: list[dict], reply: str, verdict: Verdict, limit_s:
             line += _difference(case.got, case.expected)
         lines.append(line)
     task = FEEDBACK.format(passed=verdict.passed, total=verdict.total,
-                           failures="\n\n".join(lines)) + _unused(reply) + (DIAGNOSE if diagnose else FIX)
+                           failures="\n\n".join(lines))
+    task += _unused(reply, arguments) + (DIAGNOSE if diagnose else FIX)
     return opening + [{"role": "assistant", "content": reply}, {"role": "user", "content": task}]
 
 
@@ -165,16 +167,18 @@ def after_diagnosis(asked: list[dict], diagnosis: str) -> list[dict]:
                     {"role": "user", "content": AFTER_DIAGNOSIS}]
 
 
-def _unused(reply: str) -> str:
-    """A note naming the parameters the reply's compute never reads, if any."""
+def _unused(reply: str, arguments: str) -> str:
+    """A note naming the parameters the reply's compute never reads, with their descriptions."""
     try:
-        names = unused_parameters(extract_function(reply, "compute"), "compute")
+        unused = unused_parameters(extract_function(reply, "compute"), "compute")
     except (CodeExtractionError, SyntaxError):
         return ""
-    if not names:
+    if not unused:
         return ""
-    return UNUSED.format(names=", ".join(f"`{n}`" for n in names),
-                         them="it" if len(names) == 1 else "them")
+    described = arguments.splitlines()
+    return UNUSED.format(names=", ".join(f"`{name}`" for _, name in unused),
+                         them="it" if len(unused) == 1 else "them",
+                         described="\n".join(described[i] for i, _ in unused if i < len(described)))
 
 
 def _difference(got: str, expected: str) -> str:

@@ -70,8 +70,10 @@ IGNORES_DURATION = ('```python\ndef compute(duration, a, b):\n    for start, end
 
 def test_a_repair_names_the_arguments_the_function_never_reads():
     wrong = verdict(case("[1.5, [[1, 3]], [[1, 2]]]", "1 - 2", "1 - 3"))
-    told = prompts.compute_feedback(OPENING, IGNORES_DURATION, wrong, 0.5)[-1]["content"]
-    assert "never uses `duration`, `b`" in told and "use them" in told
+    described = "#1 (float): the hours\n#2 (list): A's slots\n#3 (list): B's slots"
+    told = prompts.compute_feedback(OPENING, IGNORES_DURATION, wrong, 0.5, described)[-1]["content"]
+    assert "never uses `duration`, `b`" in told and "Use them; as given:" in told
+    assert "#1 (float): the hours\n#3 (list): B's slots\n" in told and "A's slots" not in told
     uses_all = IGNORES_DURATION.replace("for start, end in a", "for start, end in a + b[:int(duration)]")
-    told = prompts.compute_feedback(OPENING, uses_all, wrong, 0.5)[-1]["content"]
+    told = prompts.compute_feedback(OPENING, uses_all, wrong, 0.5, described)[-1]["content"]
     assert "never uses" not in told

@@ -59,3 +59,15 @@ def test_missing_standard_imports_are_added_once():
     assert add_missing_imports(fixed) == fixed  # already imported: nothing added
     shadowed = "def solve(re):\n    return re.x\n"
     assert add_missing_imports(shadowed) == shadowed  # a parameter named re is not the module
+
+
+def test_bare_names_of_standard_modules_are_imported_unless_the_code_binds_them():
+    code = "def compute(xs):\n    return reduce(lambda a, b: a * b // gcd(a, b), xs)\n"
+    fixed = add_missing_imports(code)
+    assert fixed.startswith("from math import gcd\nfrom functools import reduce\n")
+    namespace: dict = {}
+    exec(fixed, namespace)
+    assert namespace["compute"]([4, 6, 10]) == 60
+    assert add_missing_imports(fixed) == fixed
+    shadowed = "def compute(xs, gcd):\n    return gcd(xs)\n"
+    assert add_missing_imports(shadowed) == shadowed  # a parameter named gcd binds it
