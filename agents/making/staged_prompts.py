@@ -57,6 +57,11 @@ FEEDBACK = (
 # in a way the failures alone do not show.
 UNUSED = ("Your function never uses {names}, though the answer depends on every argument. "
           "Use {them}; as given:\n\n{described}\n\n")
+# A function answering another question (is it valid?) returns words where the answers are
+# made of a few symbols; naming the symbols says what kind of answer is wanted.
+FOREIGN = ("Every expected answer is written with only these characters (and spaces): {alphabet}. "
+           "Yours also use {extra}: the answer is not what your function returns.\n\n")
+FOREIGN_MAX_ALPHABET = 12
 FIX = "Fix it. Reply with only the complete corrected function in one ```python block."
 # Shown only wrong answers, the small coder mostly returns its function unchanged; asked first
 # what differs, it names the missing condition and then writes it.
@@ -157,7 +162,8 @@ def compute_feedback(opening: list[dict], reply: str, verdict: Verdict, limit_s:
         lines.append(line)
     task = FEEDBACK.format(passed=verdict.passed, total=verdict.total,
                            failures="\n\n".join(lines))
-    task += _unused(reply, arguments) + (DIAGNOSE if diagnose else FIX)
+    task += _foreign_characters(verdict) + _unused(reply, arguments)
+    task += DIAGNOSE if diagnose else FIX
     return opening + [{"role": "assistant", "content": reply}, {"role": "user", "content": task}]
 
 
@@ -165,6 +171,18 @@ def after_diagnosis(asked: list[dict], diagnosis: str) -> list[dict]:
     """Continue a diagnosis (`asked` ends with its question): ask for the corrected function."""
     return asked + [{"role": "assistant", "content": diagnosis},
                     {"role": "user", "content": AFTER_DIAGNOSIS}]
+
+
+def _foreign_characters(verdict: Verdict) -> str:
+    """A note when the returned answers use characters no expected answer has, and the expected
+    answers are written with a few characters only."""
+    alphabet = {ch for c in verdict.cases for ch in c.expected if not ch.isspace()}
+    returned = {ch for c in verdict.cases if not c.ok and c.got is not None
+                for ch in c.got if not ch.isspace()}
+    extra = returned - alphabet
+    if not extra or not alphabet or len(alphabet) > FOREIGN_MAX_ALPHABET:
+        return ""
+    return FOREIGN.format(alphabet=" ".join(sorted(alphabet)), extra=" ".join(sorted(extra)[:8]))
 
 
 def _unused(reply: str, arguments: str) -> str:

@@ -77,3 +77,11 @@ def test_a_repair_names_the_arguments_the_function_never_reads():
     uses_all = IGNORES_DURATION.replace("for start, end in a", "for start, end in a + b[:int(duration)]")
     told = prompts.compute_feedback(OPENING, uses_all, wrong, 0.5, described)[-1]["content"]
     assert "never uses" not in told
+
+
+def test_answers_in_characters_no_expected_answer_has_are_named():
+    validator = verdict(case('["[ ["]', "] ]", "Invalid"), case('["< ["]', "] >", "] >"))
+    told = prompts.compute_feedback(OPENING, "reply", validator, 0.5)[-1]["content"]
+    assert "only these characters (and spaces): > ]." in told and "also use I a d i l n v" in told
+    close = verdict(case('["[ ["]', "] ]", "]"), case('["< ["]', "] >", "] >"))
+    assert "only these characters" not in prompts.compute_feedback(OPENING, "reply", close, 0.5)[-1]["content"]
