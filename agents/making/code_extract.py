@@ -80,8 +80,8 @@ def add_missing_imports(source: str) -> str:
     used = {node.value.id for node in ast.walk(tree)
             if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)}
     missing = sorted(name for name in used - bound if name in _AUTO_IMPORTS)
-    called = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)} - bound
-    bare = sorted(name for name in called if name in _AUTO_NAMES)
+    named = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)} - bound
+    bare = sorted(name for name in named if name in _AUTO_NAMES)
     return ("".join(f"import {name}\n" for name in missing) +
             "".join(f"from {_AUTO_NAMES[name]} import {name}\n" for name in bare) + source)
 

@@ -173,7 +173,7 @@ class StagedMaking:
             # A faster method drawn from a plan often has one bug (a wrong modulus, say):
             # repairing it keeps the method, where the slow function would only come back.
             return ("repair faster", prompts.compute_feedback(faster.history, faster.reply,
-                                                              faster.verdict, limit,
+                                                              faster.verdict, limit, faster.code,
                                                               asks.arguments), warm)
         if best is not None and self._all_right(best):
             # Only speed is missing. Told so, a small model repeats its function; asked first
@@ -185,10 +185,10 @@ class StagedMaking:
             if any(c.error for c in best.verdict.cases if not c.ok):
                 # An exception names its line: the fix is usually plain.
                 return ("repair", prompts.compute_feedback(best.history, best.reply,
-                                                           best.verdict, limit,
+                                                           best.verdict, limit, best.code,
                                                            asks.arguments), warm)
             asked = prompts.compute_feedback(best.history, best.reply, best.verdict, limit,
-                                             asks.arguments, diagnose=True)
+                                             best.code, asks.arguments, diagnose=True)
             why = await self.draw(asked, warm, seed, PLAN_MAX_TOKENS)
             return "repair", prompts.after_diagnosis(asked, why), warm
         return "plan", await self._planned(asks, temperature, seed), temperature

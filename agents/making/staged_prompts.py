@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from agents.making.code_extract import CodeExtractionError, extract_function, unused_parameters
+from agents.making.code_extract import unused_parameters
 from agents.making.feedback import raised
 from agents.making.parameters import Parameters
 from agents.making.prompts import format_examples
@@ -142,11 +142,12 @@ def speed_plan(opening: list[dict], reply: str, verdict: Verdict, limit_s: float
 
 
 def compute_feedback(opening: list[dict], reply: str, verdict: Verdict, limit_s: float,
-                     arguments: str = "", diagnose: bool = False) -> list[dict]:
+                     code: str = "", arguments: str = "", diagnose: bool = False) -> list[dict]:
     """The conversation, the model's last function, and the training calls it got wrong (or
     answered slower than `limit_s`), each with the exact difference from the answer; asking for
-    the fix, or (`diagnose`) first for what is wrong (see `after_diagnosis`); `arguments` are
-    compute's arguments described one per line, to recall those the function ignores."""
+    the fix, or (`diagnose`) first for what is wrong (see `after_diagnosis`); `code` is the
+    reply's compute and `arguments` its arguments described one per line, to recall those the
+    function ignores."""
     lines = []
     for case in [c for c in verdict.cases if not c.ok][:3]:
         if is_slow(case):
@@ -162,7 +163,7 @@ def compute_feedback(opening: list[dict], reply: str, verdict: Verdict, limit_s:
         lines.append(line)
     task = FEEDBACK.format(passed=verdict.passed, total=verdict.total,
                            failures="\n\n".join(lines))
-    task += _foreign_characters(verdict) + _unused(reply, arguments)
+    task += _foreign_characters(verdict) + _unused(code, arguments)
     task += DIAGNOSE if diagnose else FIX
     return opening + [{"role": "assistant", "content": reply}, {"role": "user", "content": task}]
 
@@ -185,12 +186,9 @@ def _foreign_characters(verdict: Verdict) -> str:
     return FOREIGN.format(alphabet=" ".join(sorted(alphabet)), extra=" ".join(sorted(extra)[:8]))
 
 
-def _unused(reply: str, arguments: str) -> str:
-    """A note naming the parameters the reply's compute never reads, with their descriptions."""
-    try:
-        unused = unused_parameters(extract_function(reply, "compute"), "compute")
-    except (CodeExtractionError, SyntaxError):
-        return ""
+def _unused(code: str, arguments: str) -> str:
+    """A note naming the parameters compute never reads, with their descriptions."""
+    unused = unused_parameters(code, "compute")
     if not unused:
         return ""
     described = arguments.splitlines()

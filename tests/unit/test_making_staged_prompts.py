@@ -64,18 +64,18 @@ def test_errors_that_are_not_tracebacks_are_shown_whole():
     assert raised("forbidden: import of os") == "raised forbidden: import of os"
 
 
-IGNORES_DURATION = ('```python\ndef compute(duration, a, b):\n    for start, end in a:\n'
-                    '        return f"{start} - {end}"\n```')
+IGNORES_DURATION = ('def compute(duration, a, b):\n    for start, end in a:\n'
+                    '        return f"{start} - {end}"\n')
 
 
 def test_a_repair_names_the_arguments_the_function_never_reads():
     wrong = verdict(case("[1.5, [[1, 3]], [[1, 2]]]", "1 - 2", "1 - 3"))
     described = "#1 (float): the hours\n#2 (list): A's slots\n#3 (list): B's slots"
-    told = prompts.compute_feedback(OPENING, IGNORES_DURATION, wrong, 0.5, described)[-1]["content"]
+    told = prompts.compute_feedback(OPENING, "reply", wrong, 0.5, IGNORES_DURATION, described)[-1]["content"]
     assert "never uses `duration`, `b`" in told and "Use them; as given:" in told
     assert "#1 (float): the hours\n#3 (list): B's slots\n" in told and "A's slots" not in told
     uses_all = IGNORES_DURATION.replace("for start, end in a", "for start, end in a + b[:int(duration)]")
-    told = prompts.compute_feedback(OPENING, uses_all, wrong, 0.5, described)[-1]["content"]
+    told = prompts.compute_feedback(OPENING, "reply", wrong, 0.5, uses_all, described)[-1]["content"]
     assert "never uses" not in told
 
 
