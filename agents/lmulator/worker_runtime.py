@@ -253,10 +253,20 @@ def coc_finish(getters, name):
     if name in getters:
         try:
             value = getters[name]()
-            result = {"answer_set": True, "answer": str(value), "answer_repr": coc_show(value)}
+            result = {"answer_set": True, "answer": coc_answer_text(value),
+                      "answer_repr": coc_show(value)}
         except Exception:
             pass
     return coc_pack(result)
+
+
+def coc_answer_text(value):
+    """The answer as text; a list of plain items is written as its items between spaces (the
+    answers of sorting and bracket questions are written so), not as a Python list."""
+    if isinstance(value, (list, tuple)) and all(
+            isinstance(item, (str, int, float)) and not isinstance(item, bool) for item in value):
+        return " ".join(str(item) for item in value)
+    return str(value)
 
 
 def coc_is_json(value, depth):

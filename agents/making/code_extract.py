@@ -98,3 +98,19 @@ def unused_parameters(source: str, entry: str) -> list[tuple[int, str]]:
             read = {n.id for stmt in node.body for n in ast.walk(stmt) if isinstance(n, ast.Name)}
             return [(i, name) for i, name in enumerate(names) if name not in read]
     return []
+
+
+def returned_constants(source: str, entry: str) -> list[str]:
+    """The literals function `entry` returns as they are (`return ']]>'`), as text, in order."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return []
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef) and node.name == entry:
+            returns = sorted((n for n in ast.walk(node) if isinstance(n, ast.Return)
+                              and isinstance(n.value, ast.Constant)), key=lambda n: n.lineno)
+            return [str(n.value.value) for n in returns
+                    if isinstance(n.value.value, (str, int, float))
+                    and not isinstance(n.value.value, bool)]
+    return []

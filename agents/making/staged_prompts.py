@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from agents.making.code_extract import unused_parameters
+from agents.making.code_extract import returned_constants, unused_parameters
 from agents.making.feedback import raised
 from agents.making.parameters import Parameters
 from agents.making.prompts import format_examples
@@ -62,6 +62,11 @@ UNUSED = ("Your function never uses {names}, though the answer depends on every 
 FOREIGN = ("Every expected answer is written with only these characters (and spaces): {alphabet}. "
            "Yours also use {extra}: the answer is not what your function returns.\n\n")
 FOREIGN_MAX_ALPHABET = 12
+# A small coder that cannot see the method returns the examples' answers as literals, one per
+# branch; told so, it looks for the rule instead of patching another branch.
+HARD_CODED = ("Your function returns the examples' answers as fixed values ({literals}), but other "
+              "questions have other answers. Build the answer from the arguments, with steps "
+              "that work for every question.\n\n")
 FIX = "Fix it. Reply with only the complete corrected function in one ```python block."
 # Shown only wrong answers, the small coder mostly returns its function unchanged; asked first
 # what differs, it names the missing condition and then writes it.
@@ -163,7 +168,7 @@ def compute_feedback(opening: list[dict], reply: str, verdict: Verdict, limit_s:
         lines.append(line)
     task = FEEDBACK.format(passed=verdict.passed, total=verdict.total,
                            failures="\n\n".join(lines))
-    task += _foreign_characters(verdict) + _unused(code, arguments)
+    task += _foreign_characters(verdict) + _hard_coded(code, verdict) + _unused(code, arguments)
     task += DIAGNOSE if diagnose else FIX
     return opening + [{"role": "assistant", "content": reply}, {"role": "user", "content": task}]
 
@@ -184,6 +189,17 @@ def _foreign_characters(verdict: Verdict) -> str:
     if not extra or not alphabet or len(alphabet) > FOREIGN_MAX_ALPHABET:
         return ""
     return FOREIGN.format(alphabet=" ".join(sorted(alphabet)), extra=" ".join(sorted(extra)[:8]))
+
+
+def _hard_coded(code: str, verdict: Verdict) -> str:
+    """A note when compute returns two or more of the examples' different answers as literals
+    (one such literal, such as 'No time slot works.', may well be right)."""
+    answers = {c.expected.strip() for c in verdict.cases}
+    copied = list(dict.fromkeys(v for v in returned_constants(code, "compute")
+                                if v.strip() in answers))
+    if len(copied) < 2:
+        return ""
+    return HARD_CODED.format(literals=", ".join(repr(v) for v in copied[:4]))
 
 
 def _unused(code: str, arguments: str) -> str:

@@ -54,7 +54,8 @@ async def test_helper_in_function_inside_loop(lmulator, llm_stub):
                "    answer.append(kind_of(w))\n")
     run = await lmulator.run(program)
     assert run.ok, run.detail
-    assert run.answer == "['fruit', 'tool', 'fruit']"
+    # A list answer is written as its items between spaces, as BBH answers are.
+    assert run.answer == "fruit tool fruit" and run.answer_repr == "['fruit', 'tool', 'fruit']"
     assert run.trace.simulated_lines == 3
     assert {s.scope for s in run.trace.steps if s.by == "lm"} == {"kind_of"}
 
@@ -63,8 +64,15 @@ async def test_expression_statement_state_reply_rebinds_list(lmulator, llm_stub)
     llm_stub.script("{'answer': ['Canberra']}", role="lmulator")
     # A list has no .push: the whole statement goes to the LM, which returns the new state.
     run = await lmulator.run("answer = []\nanswer.push(capital_of_australia)\n")
-    assert run.ok and run.answer == "['Canberra']"
+    assert run.ok and run.answer == "Canberra"
     assert "dict literal" in lm_prompts(llm_stub)[0]
+
+
+async def test_a_sorted_list_answers_as_words_and_a_nested_list_as_python(lmulator):
+    run = await lmulator.run("answer = sorted('pear fig apple'.split())\n")
+    assert run.ok and run.answer == "apple fig pear"
+    run = await lmulator.run("answer = [sorted('b a'.split()), [True]]\n")
+    assert run.ok and run.answer == "[['a', 'b'], [True]]"
 
 
 @pytest.mark.parametrize("reply, code", [

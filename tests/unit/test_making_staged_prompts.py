@@ -85,3 +85,21 @@ def test_answers_in_characters_no_expected_answer_has_are_named():
     assert "only these characters (and spaces): > ]." in told and "also use I a d i l n v" in told
     close = verdict(case('["[ ["]', "] ]", "]"), case('["< ["]', "] >", "] >"))
     assert "only these characters" not in prompts.compute_feedback(OPENING, "reply", close, 0.5)[-1]["content"]
+
+
+BRANCHES_ON_EXAMPLES = '''def compute(s):
+    if s.endswith("<"):
+        return "]]>"
+    if s == "":
+        return None
+    return "]]"
+'''
+
+
+def test_a_repair_says_when_the_function_returns_the_examples_answers_as_literals():
+    cases = verdict(case('["[["]', "]]", "]]>"), case('["<[["]', "]]>", "]]"), case('["{"]', "}", "]]"))
+    told = prompts.compute_feedback(OPENING, "reply", cases, 0.5, BRANCHES_ON_EXAMPLES)[-1]["content"]
+    assert "answers as fixed values (']]>', ']]')" in told
+    one_literal = BRANCHES_ON_EXAMPLES.replace('return "]]"', "return s[::-1]")
+    told = prompts.compute_feedback(OPENING, "reply", cases, 0.5, one_literal)[-1]["content"]
+    assert "fixed values" not in told
