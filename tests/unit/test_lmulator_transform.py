@@ -55,7 +55,7 @@ def test_helper_inside_comprehension_sees_the_loop_variable():
     result, asked = run_local("answer = [w for w in ['fig', 'oak'] if is_fruit(w)]\n",
                               {"is_fruit(w)": "True"})
     assert [a["call"] for a in asked] == ["is_fruit('fig')", "is_fruit('oak')"]
-    assert result["answer"] == "['fig', 'oak']"
+    assert result["answer"] == "fig oak"
 
 
 def test_helper_inside_loop_and_function_updates_locals():
@@ -79,7 +79,7 @@ def test_helper_inside_loop_and_function_updates_locals():
     namespace["host_call"] = host_call
     exec(compile(transformed.code, "<coc>", "exec"), namespace)  # noqa: S102
     result = namespace["coc_main"]([])
-    assert result["answer"] == "['NOUN', 'VERB']"
+    assert result["answer"] == "NOUN VERB"
     assert result["simulated_lines"] == 2
     lm_steps = [s for s in result["trace"] if s["by"] == "lm"]
     assert [s["value"] for s in lm_steps] == ["'noun'", "'verb'"]
@@ -89,7 +89,7 @@ def test_expression_statement_mutation_is_rebound_from_state_reply():
     program = "answer = []\nanswer.push('Paris')\n"
     result, asked = run_local(program, {"answer.push('Paris')": "{'answer': ['Paris']}"})
     assert asked[0]["mode"] == "state"
-    assert result["answer"] == "['Paris']"
+    assert result["answer"] == "Paris"
 
 
 def test_state_reply_in_function_rebinds_declared_locals_only():
@@ -100,7 +100,7 @@ def test_state_reply_in_function_rebinds_declared_locals_only():
         "    return items\n"
         "answer = f()\n")
     result, _ = run_local(program, {"items.push(7)": "{'items': [7], 'unknown_name': 3}"})
-    assert result["answer"] == "[7]"
+    assert result["answer"] == "7"
 
 
 def test_global_list_mutated_in_place_from_function():
@@ -112,7 +112,7 @@ def test_global_list_mutated_in_place_from_function():
         "answer = seen\n")
     result, asked = run_local(program, {"seen.push(x)": "seen = [1]"})
     assert asked[0]["site_obj"].inplace == ("seen",)
-    assert result["answer"] == "[1]"
+    assert result["answer"] == "1"
 
 
 def test_if_test_and_for_iterable_are_simulated_as_values():
