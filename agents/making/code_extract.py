@@ -38,19 +38,31 @@ def _drop_script_tail(tree: ast.Module, source: str) -> str:
 
 def function_signature(source: str, entry: str) -> str:
     """The entry function's signature as text, e.g. 'solve(question: str) -> str'."""
-    for node in ast.parse(source).body:
-        if isinstance(node, ast.FunctionDef) and node.name == entry:
-            returns = f" -> {ast.unparse(node.returns)}" if node.returns else ""
-            return f"{entry}({ast.unparse(node.args)}){returns}"
-    raise CodeExtractionError(f"no function named {entry!r}")
+    node = _function_def(ast.parse(source), entry)
+    if node is None:
+        raise CodeExtractionError(f"no function named {entry!r}")
+    returns = f" -> {ast.unparse(node.returns)}" if node.returns else ""
+    return f"{entry}({ast.unparse(node.args)}){returns}"
 
 
 def function_docstring(source: str, entry: str) -> str:
     """The entry function's docstring, or empty."""
-    for node in ast.parse(source).body:
-        if isinstance(node, ast.FunctionDef) and node.name == entry:
-            return ast.get_docstring(node) or ""
-    return ""
+    node = _function_def(ast.parse(source), entry)
+    return (ast.get_docstring(node) or "") if node is not None else ""
+
+
+def _function_def(tree: ast.Module, entry: str) -> ast.FunctionDef | None:
+    """The top-level definition of function `entry`, if any."""
+    return next((node for node in tree.body
+                 if isinstance(node, ast.FunctionDef) and node.name == entry), None)
+
+
+def _parsed_function(source: str, entry: str) -> ast.FunctionDef | None:
+    """Function `entry` of source that may not parse (None then, or when it is absent)."""
+    try:
+        return _function_def(ast.parse(source), entry)
+    except SyntaxError:
+        return None
 
 
 # Standard modules small models use without importing them; the fix is mechanical, so it is made.
@@ -88,29 +100,20 @@ def add_missing_imports(source: str) -> str:
 
 def unused_parameters(source: str, entry: str) -> list[tuple[int, str]]:
     """The named parameters of function `entry` that its body never reads, as (position, name)."""
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
+    node = _parsed_function(source, entry)
+    if node is None:
         return []
-    for node in tree.body:
-        if isinstance(node, ast.FunctionDef) and node.name == entry:
-            names = [a.arg for a in node.args.posonlyargs + node.args.args + node.args.kwonlyargs]
-            read = {n.id for stmt in node.body for n in ast.walk(stmt) if isinstance(n, ast.Name)}
-            return [(i, name) for i, name in enumerate(names) if name not in read]
-    return []
+    names = [a.arg for a in node.args.posonlyargs + node.args.args + node.args.kwonlyargs]
+    read = {n.id for stmt in node.body for n in ast.walk(stmt) if isinstance(n, ast.Name)}
+    return [(i, name) for i, name in enumerate(names) if name not in read]
 
 
 def returned_constants(source: str, entry: str) -> list[str]:
     """The literals function `entry` returns as they are (`return ']]>'`), as text, in order."""
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
+    node = _parsed_function(source, entry)
+    if node is None:
         return []
-    for node in tree.body:
-        if isinstance(node, ast.FunctionDef) and node.name == entry:
-            returns = sorted((n for n in ast.walk(node) if isinstance(n, ast.Return)
-                              and isinstance(n.value, ast.Constant)), key=lambda n: n.lineno)
-            return [str(n.value.value) for n in returns
-                    if isinstance(n.value.value, (str, int, float))
-                    and not isinstance(n.value.value, bool)]
-    return []
+    returns = sorted((n for n in ast.walk(node) if isinstance(n, ast.Return)
+                      and isinstance(n.value, ast.Constant)), key=lambda n: n.lineno)
+    return [str(n.value.value) for n in returns
+            if isinstance(n.value.value, (str, int, float)) and not isinstance(n.value.value, bool)]
